@@ -34,10 +34,10 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
  * @public
  */
 export class EncryptedStreamError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: ErrorCodeValue;
+  /** Stable machine-readable code: an {@link ErrorCode} value, or one of a dependent package's codes. */
+  readonly code: string;
 
-  constructor(code: ErrorCodeValue, message: string) {
+  constructor(code: string, message: string) {
     super(message);
     this.code = code;
     this.name = new.target.name;

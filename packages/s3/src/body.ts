@@ -1,0 +1,53 @@
+import { statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { ByteSource } from '@encrypted-stream/codec';
+import { sdkStreamMixin } from '@smithy/core/serde';
+
+/** Request bodies the SDK accepts for PutObject / UploadPart. */
+export type RequestBody = string | Uint8Array | Blob | Readable | ReadableStream<Uint8Array>;
+
+/** Whether the body is already wholly in memory (so encrypting it to a buffer costs nothing extra). */
+export function isInMemory(body: unknown): body is string | Uint8Array {
+  return typeof body === 'string' || body instanceof Uint8Array;
+}
+
+/**
+ * The body's plaintext length when it can be known without reading it: bytes,
+ * strings, Blobs, fs read streams (by stat, as the SDK itself does), or the
+ * caller's ContentLength.
+ */
+export function knownLength(body: unknown, contentLength: number | undefined): number | undefined {
+  if (body === undefined || body === null) return 0;
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof Uint8Array) return body.length;
+  if (typeof Blob !== 'undefined' && body instanceof Blob) return body.size;
+  if (contentLength !== undefined) return contentLength;
+  const path = (body as { path?: unknown; start?: unknown; end?: unknown }).path;
+  if (typeof path === 'string' && body instanceof Readable) {
+    const { start, end } = body as unknown as { start?: number; end?: number };
+    const size = statSync(path).size;
+    const from = start ?? 0;
+    const to = end === undefined || end === Number.POSITIVE_INFINITY ? size - 1 : Math.min(end, size - 1);
+    return Math.max(0, to - from + 1);
+  }
+  return undefined;
+}
+
+/** Normalises a request body for the codec's streaming API. */
+export function bodySource(body: unknown): ByteSource {
+  if (body === undefined || body === null) return new Uint8Array(0);
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  return body as ByteSource;
+}
+
+/** Wraps plaintext pieces as a Node Readable with the SDK's helpers (transformToByteArray, …). */
+export function toSdkBody(pieces: AsyncIterable<Uint8Array>) {
+  return sdkStreamMixin(Readable.from(pieces, { objectMode: false, highWaterMark: 1 }));
+}
+
+/** Discards a response body so its connection is freed. */
+export function discardBody(body: unknown): void {
+  const stream = body as { destroy?: () => void; cancel?: () => unknown } | undefined;
+  if (typeof stream?.destroy === 'function') stream.destroy();
+  else if (typeof stream?.cancel === 'function') void Promise.resolve(stream.cancel()).catch(() => {});
+}

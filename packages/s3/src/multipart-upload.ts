@@ -1,0 +1,169 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  type CompleteMultipartUploadCommandOutput,
+  CreateMultipartUploadCommand,
+  type CreateMultipartUploadCommandInput,
+  HeadObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { EncryptedS3Error, S3ErrorCode } from './errors';
+import { listAllParts } from './list-parts';
+import { withEncryption } from './markers';
+import { assertNoReservedMetadata, encryptionMetadata } from './metadata';
+import { type EncryptionOptions, type ResolvedOptions, resolveOptions } from './options';
+import {
+  checkPartSize,
+  encryptPart,
+  fromResumeToken,
+  newUploadCipher,
+  toResumeToken,
+  type UploadState,
+  verifyParts,
+} from './upload-state';
+
+const raw = <T extends object>(input: T): T => withEncryption(input, { raw: true });
+
+/**
+ * Options of {@link EncryptedMultipartUpload.create}.
+ * @public
+ */
+export interface MultipartUploadOptions extends EncryptionOptions {
+  /** Plaintext bytes of every part but the last (default 8 MiB; a multiple of the chunk size). */
+  readonly partSize?: number;
+}
+
+/**
+ * A low-level encrypted multipart upload. Each part is encrypted on its own at
+ * its place in the stream, so parts can be sent in parallel, out of order, and
+ * by several processes: hand {@link resumeToken} (which holds only the wrapped
+ * data key) to another process and it continues with
+ * {@link EncryptedMultipartUpload.resume}. The caller marks the final part;
+ * {@link complete} refuses an upload whose parts do not form a readable object.
+ *
+ * Works on any S3Client, with or without the encryption plugin.
+ * @public
+ */
+export class EncryptedMultipartUpload {
+  readonly #client: S3Client;
+  readonly #state: UploadState;
+
+  private constructor(client: S3Client, state: UploadState) {
+    this.#client = client;
+    this.#state = state;
+  }
+
+  /** Starts an upload: CreateMultipartUpload with the encryption header in its metadata. */
+  static async create(
+    client: S3Client,
+    input: CreateMultipartUploadCommandInput & { Bucket: string; Key: string },
+    options: MultipartUploadOptions,
+  ): Promise<EncryptedMultipartUpload> {
+    const resolved = resolveOptions(options);
+    assertNoReservedMetadata(input.Metadata);
+    const cipher = await newUploadCipher(resolved, input.Bucket, input.Key);
+    const partSize = checkPartSize(options.partSize ?? resolved.partSize, cipher);
+    const created = await client.send(
+      new CreateMultipartUploadCommand(
+        raw({ ...input, Metadata: { ...input.Metadata, ...encryptionMetadata(cipher.header) } }),
+      ),
+    );
+    if (!created.UploadId) throw new EncryptedS3Error(S3ErrorCode.INVALID_UPLOAD, 'no UploadId returned');
+    return new EncryptedMultipartUpload(client, {
+      bucket: input.Bucket,
+      key: input.Key,
+      uploadId: created.UploadId,
+      partSize,
+      cipher,
+    });
+  }
+
+  /** Continues an upload from its resume token (needs a keyring holding its key). */
+  static async resume(client: S3Client, token: string, options: EncryptionOptions): Promise<EncryptedMultipartUpload> {
+    const resolved: ResolvedOptions = resolveOptions(options);
+    return new EncryptedMultipartUpload(client, await fromResumeToken(token, resolved));
+  }
+
+  /** Bucket of the object being written. */
+  get bucket(): string {
+    return this.#state.bucket;
+  }
+  /** Key of the object being written. */
+  get key(): string {
+    return this.#state.key;
+  }
+  /** S3's id of this upload. */
+  get uploadId(): string {
+    return this.#state.uploadId;
+  }
+  /** Plaintext bytes of every part but the last. */
+  get partSize(): number {
+    return this.#state.partSize;
+  }
+  /** Serialisable state for {@link EncryptedMultipartUpload.resume}; contains no unwrapped key. */
+  get resumeToken(): string {
+    return toResumeToken(this.#state);
+  }
+
+  /**
+   * Encrypts and uploads part `partNumber` (1-based). Every part but the last
+   * holds exactly {@link partSize} bytes; pass `isLastPart` for the last one
+   * (a shorter part is taken as last anyway). Retrying a part re-encrypts it
+   * with fresh nonces, so a changed source never reuses a nonce.
+   */
+  async uploadPart(
+    partNumber: number,
+    body: string | Uint8Array | Blob | NodeJS.ReadableStream | ReadableStream<Uint8Array>,
+    options: { isLastPart?: boolean; contentLength?: number; abortSignal?: AbortSignal } = {},
+  ): Promise<{ PartNumber: number; ETag: string | undefined }> {
+    const part = await encryptPart(this.#state, partNumber, body, options.contentLength, options.isLastPart);
+    const out = await this.#client.send(
+      new UploadPartCommand(
+        raw({
+          Bucket: this.bucket,
+          Key: this.key,
+          UploadId: this.uploadId,
+          PartNumber: partNumber,
+          ...part,
+        }),
+      ),
+      options.abortSignal ? { abortSignal: options.abortSignal } : {},
+    );
+    return { PartNumber: partNumber, ETag: out.ETag };
+  }
+
+  /** The parts S3 holds for this upload (ciphertext sizes). */
+  listParts() {
+    return listAllParts(this.#client, this.bucket, this.key, this.uploadId);
+  }
+
+  /**
+   * Completes the upload with `parts` (default: every part S3 lists), after
+   * checking they form one readable encrypted object. The ETag is read back
+   * with HeadObject when the server's completion response leaves it empty.
+   */
+  async complete(parts?: { PartNumber?: number; ETag?: string }[]): Promise<CompleteMultipartUploadCommandOutput> {
+    const listed = await this.listParts();
+    const chosen = parts ?? listed.map(({ PartNumber, ETag }) => ({ PartNumber, ETag }));
+    verifyParts(this.#state, chosen, listed);
+    const sorted = [...chosen].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+    const out = await this.#client.send(
+      new CompleteMultipartUploadCommand(
+        raw({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, MultipartUpload: { Parts: sorted } }),
+      ),
+    );
+    if (!out.ETag) {
+      const head = await this.#client.send(new HeadObjectCommand(raw({ Bucket: this.bucket, Key: this.key })));
+      out.ETag = head.ETag;
+    }
+    return out;
+  }
+
+  /** Aborts the upload; S3 discards its parts. */
+  async abort(): Promise<void> {
+    await this.#client.send(
+      new AbortMultipartUploadCommand(raw({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId })),
+    );
+  }
+}

@@ -1,0 +1,41 @@
+import { Readable } from 'node:stream';
+import { ciphertextSize, collectBytes, createStreamCipher, encryptBody } from '@encrypted-stream/codec';
+import { bodySource, isInMemory, knownLength } from './body';
+import type { CommandHandler } from './handler';
+import { assertNoReservedMetadata, encryptionMetadata } from './metadata';
+import { assertNoPlaintextChecksums } from './strip-checksums';
+
+/**
+ * PutObject: encrypts the body (bytes and strings to a buffer, streams as a
+ * stream), records the plaintext size in the header when it is known, and
+ * stores the detached header in user metadata beside the caller's own.
+ */
+export const handlePutObject: CommandHandler = async (args, next, runtime) => {
+  const { input } = args;
+  assertNoPlaintextChecksums(input, 'PutObject');
+  assertNoReservedMetadata(input.Metadata);
+  const plaintextSize = knownLength(input.Body, input.ContentLength);
+  if (plaintextSize === undefined) {
+    throw new TypeError(
+      'PutObject with a stream of unknown length needs ContentLength; use EncryptedUpload for streams of unknown size',
+    );
+  }
+  const { options } = runtime;
+  const cipher = await createStreamCipher({
+    keyring: options.keyring,
+    chunkSize: options.chunkSize,
+    plaintextSize,
+    context: options.contextFor({ bucket: input.Bucket, key: input.Key }),
+  });
+  const chunks = encryptBody(cipher, bodySource(input.Body));
+  const Body = isInMemory(input.Body) ? await collectBytes(chunks) : Readable.from(chunks, { objectMode: false });
+  return next({
+    ...args,
+    input: {
+      ...input,
+      Body,
+      ContentLength: ciphertextSize(plaintextSize, cipher.chunkSize),
+      Metadata: { ...input.Metadata, ...encryptionMetadata(cipher.header) },
+    },
+  });
+};
