@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it (.ci/run calls this), on a fresh
+# machine or a developer's: toolchain, lint, type check, build, unit tests,
+# then integration tests against a real S3 server (started here unless
+# S3_ENDPOINT points at one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+REPORTS=$ROOT/.tmp/test-reports
+T0=$SECONDS
+step() { printf '\n== %s (%ds)\n' "$*" "$((SECONDS - T0))"; }
+
+step "toolchain"
+command -v pnpm >/dev/null 2>&1 || npm install -g pnpm@10 >/dev/null
+pnpm install --frozen-lockfile --reporter=silent
+
+step "lint and format (biome)"
+pnpm run lint
+
+step "type check"
+pnpm run typecheck
+
+step "build"
+pnpm run build
+
+rm -rf "$REPORTS" && mkdir -p "$REPORTS"
+run_jest() { # name dir [jest args...]
+  local name=$1 dir=$2
+  shift 2
+  (cd "$dir" && npx jest --ci --json --outputFile="$REPORTS/$name.json" "$@")
+}
+
+step "unit, vector, tamper and property tests"
+run_jest codec packages/codec
+run_jest s3 packages/s3
+
+step "real S3 server"
+if [ -z "${S3_ENDPOINT:-}" ]; then
+  bash scripts/s3-server.sh up
+  eval "$(bash scripts/s3-server.sh env)"
+else
+  echo "using S3_ENDPOINT=$S3_ENDPOINT"
+fi
+
+step "integration tests against $S3_ENDPOINT"
+run_jest integration integration --runInBand
+
+step "summary"
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of fs.readdirSync(process.argv[1])) {
+    const r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + f, "utf8"));
+    console.log(`${f.replace(".json", "").padEnd(12)} ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests;
+  }
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+  if (passed === 0 || failed > 0) process.exit(1);
+' "$REPORTS"
+echo "total time: $((SECONDS - T0))s"
