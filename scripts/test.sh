@@ -45,6 +45,9 @@ fi
 step "integration tests against $S3_ENDPOINT"
 run_jest integration integration --runInBand
 
+step "command-line end-to-end tests (built binary, real files, real S3)"
+run_jest cli packages/cli --runInBand
+
 step "summary"
 node -e '
   const fs = require("fs");

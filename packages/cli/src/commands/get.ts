@@ -1,0 +1,53 @@
+import { basename } from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { writeOutput } from '../atomic-output';
+import type { Command } from '../command';
+import { stringOption } from '../command';
+import { usageError } from '../exit-codes';
+import { Progress } from '../progress';
+import { parseS3Url } from '../s3-url';
+import { formatBytes, parseRangeArgument } from '../sizes';
+
+async function* counted(body: AsyncIterable<Uint8Array>, progress: Progress): AsyncGenerator<Uint8Array> {
+  for await (const piece of body) {
+    progress.add(piece.length);
+    yield piece;
+  }
+}
+
+/** `get`: download and decrypt to a file (appearing only once every byte authenticated) or stdout. */
+export const get: Command = {
+  name: 'get',
+  usage: 'get s3://BUCKET/KEY [FILE|-] [--range a-b|a-|-n]',
+  summary: 'download and decrypt; the file appears only once every byte authenticated',
+  options: { range: { type: 'string' } },
+  async run(context, args, values) {
+    if (args.length < 1 || args.length > 2)
+      throw usageError('get needs an s3://bucket/key and an optional destination');
+    const { bucket, key } = parseS3Url(args[0] as string);
+    const output = args[1] ?? basename(key);
+    const rangeText = stringOption(values, 'range');
+    const { encrypted } = await context.clients();
+    const t0 = performance.now();
+    const out = await encrypted.send(
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(rangeText ? { Range: parseRangeArgument(rangeText) } : {}),
+      }),
+    );
+    const progress = new Progress(
+      `get s3://${bucket}/${key}`,
+      out.ContentLength,
+      context.showProgress && output !== '-',
+    );
+    await writeOutput(output, counted(out.Body as AsyncIterable<Uint8Array>, progress), context.stdout);
+    progress.finish();
+    const seconds = (performance.now() - t0) / 1000;
+    context.report(
+      { bucket, key, output, bytes: progress.done, contentRange: out.ContentRange, seconds },
+      `downloaded ${formatBytes(progress.done)} from s3://${bucket}/${key} to ${output} in ${seconds.toFixed(1)} s`,
+      output === '-',
+    );
+  },
+};

@@ -1,0 +1,79 @@
+import type { Writable } from 'node:stream';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { LocalKeyring } from '@encrypted-stream/codec';
+import { type EncryptionPlugin, getEncryptionPlugin } from '@encrypted-stream/s3';
+import { keyringPath, loadKeyring } from './keyring-file';
+
+/** Options every command understands. */
+export interface GlobalOptions {
+  readonly keyring?: string;
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly profile?: string;
+  readonly pathStyle: boolean;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+}
+
+/** What a command runs with: options, output streams, and lazily built keyring and clients. */
+export class CommandContext {
+  readonly options: GlobalOptions;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  #keyring: Promise<LocalKeyring> | undefined;
+  #clients: { plain: S3Client; encrypted: S3Client; plugin: EncryptionPlugin } | undefined;
+
+  constructor(options: GlobalOptions, stdout: Writable, stderr: Writable) {
+    this.options = options;
+    this.stdout = stdout;
+    this.stderr = stderr;
+  }
+
+  /** The keyring from --keyring or $ENCRYPTED_STREAM_KEYRING. */
+  keyring(): Promise<LocalKeyring> {
+    this.#keyring ??= loadKeyring(keyringPath(this.options.keyring));
+    return this.#keyring;
+  }
+
+  /** S3 client settings the AWS way: default credential chain and region, plus our flags. */
+  s3Config(): S3ClientConfig {
+    const { endpoint, region, profile, pathStyle } = this.options;
+    return {
+      ...(endpoint ? { endpoint } : {}),
+      ...(region ? { region } : {}),
+      ...(profile ? { profile } : {}),
+      ...(pathStyle ? { forcePathStyle: true } : {}),
+    };
+  }
+
+  /** A plain client and an encrypting one (the plugin on a second client). */
+  async clients() {
+    if (!this.#clients) {
+      const keyring = await this.keyring();
+      const plain = new S3Client(this.s3Config());
+      const encrypted = new S3Client(this.s3Config());
+      const plugin = getEncryptionPlugin(encrypted, { keyring });
+      encrypted.middlewareStack.use(plugin);
+      this.#clients = { plain, encrypted, plugin };
+    }
+    return this.#clients;
+  }
+
+  /** Whether progress bars may be drawn. */
+  get showProgress(): boolean {
+    return !this.options.quiet && !this.options.json;
+  }
+
+  /** Prints a result: JSON with --json, else the human lines (to stderr when stdout carries data). */
+  report(result: Record<string, unknown>, human: string | string[], dataOnStdout = false): void {
+    const out = dataOnStdout ? this.stderr : this.stdout;
+    if (this.options.json) out.write(`${JSON.stringify(result)}\n`);
+    else if (!this.options.quiet) out.write(`${([] as string[]).concat(human).join('\n')}\n`);
+  }
+
+  /** Detail for --verbose. */
+  debug(message: string): void {
+    if (this.options.verbose) this.stderr.write(`${message}\n`);
+  }
+}

@@ -1,0 +1,106 @@
+import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import type { Command, OptionSpec } from './command';
+import { get } from './commands/get';
+import { head, ls, rotate, verify } from './commands/inspect';
+import { keygen } from './commands/keygen';
+import { decrypt, encrypt } from './commands/local-files';
+import { put } from './commands/put';
+import { CommandContext } from './context';
+import { describeError } from './errors-to-exit';
+import { ExitCode, usageError } from './exit-codes';
+import { KEYRING_ENV } from './keyring-file';
+
+const COMMANDS: readonly Command[] = [keygen, encrypt, decrypt, put, get, head, ls, verify, rotate];
+
+const GLOBAL_OPTIONS: OptionSpec = {
+  keyring: { type: 'string', short: 'k' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  'path-style': { type: 'boolean' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  verbose: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** The help text, exit codes included. */
+export function usage(): string {
+  return [
+    'encrypted-stream — client-side encrypted backups to S3 and local files',
+    '',
+    'usage: encrypted-stream COMMAND [options]',
+    '',
+    ...COMMANDS.map((c) => `  ${c.usage}\n      ${c.summary}`),
+    '',
+    'options for every command:',
+    `  -k, --keyring FILE   keyring file (default: $${KEYRING_ENV}); must be mode 0600`,
+    '  --endpoint URL       S3 endpoint (default: AWS); --region, --profile, --path-style as for the AWS CLI',
+    '  --json               machine-readable result on stdout (stderr when stdout carries data)',
+    '  -q, --quiet          no progress or summary      -v, --verbose   more detail on errors',
+    '',
+    'credentials and region come from the AWS SDK default chain (environment, profile, instance role).',
+    'Against servers that reject aws-chunked uploads (e.g. Ceph RGW) set AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED.',
+    '',
+    'exit codes: 0 ok, 1 failure, 2 usage, 3 keyring, 4 integrity (authentication/format), 5 S3 or network,',
+    '            6 source changed (put resume refused), 130 interrupted (put of a file resumes when run again)',
+  ].join('\n');
+}
+
+/** Runs the CLI; returns the exit code. Errors are one line (a stack only with --verbose). */
+export async function main(
+  argv: string[],
+  stdout: Writable = process.stdout,
+  stderr: Writable = process.stderr,
+): Promise<number> {
+  const name = argv[0];
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    stdout.write(`${usage()}\n`);
+    return name ? ExitCode.OK : ExitCode.USAGE;
+  }
+  let verbose = argv.includes('--verbose') || argv.includes('-v');
+  try {
+    const command = COMMANDS.find((c) => c.name === name);
+    if (!command) throw usageError(`unknown command "${name}" (see encrypted-stream --help)`);
+    let parsed: ReturnType<typeof parseArgs>;
+    try {
+      parsed = parseArgs({
+        args: argv.slice(1),
+        options: { ...GLOBAL_OPTIONS, ...command.options },
+        allowPositionals: true,
+        strict: true,
+      });
+    } catch (error) {
+      throw usageError(`${name}: ${(error as Error).message.split('\n')[0]}`);
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      stdout.write(`usage: encrypted-stream ${command.usage}\n  ${command.summary}\n`);
+      return ExitCode.OK;
+    }
+    const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+    verbose = values.verbose === true;
+    const context = new CommandContext(
+      {
+        keyring: str('keyring'),
+        endpoint: str('endpoint'),
+        region: str('region'),
+        profile: str('profile'),
+        pathStyle: values['path-style'] === true,
+        json: values.json === true,
+        quiet: values.quiet === true,
+        verbose,
+      },
+      stdout,
+      stderr,
+    );
+    await command.run(context, positionals, values as Record<string, string | boolean | undefined>);
+    return ExitCode.OK;
+  } catch (error) {
+    const { exitCode, message } = describeError(error);
+    stderr.write(`encrypted-stream: ${message}\n`);
+    if (verbose && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
+    return exitCode;
+  }
+}
