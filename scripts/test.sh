@@ -48,6 +48,9 @@ run_jest integration integration --runInBand
 step "command-line end-to-end tests (built binary, real files, real S3)"
 run_jest cli packages/cli --runInBand
 
+step "HTTP gateway tests (real S3, headless Chromium)"
+run_jest gateway packages/gateway --runInBand
+
 step "summary"
 node -e '
   const fs = require("fs");

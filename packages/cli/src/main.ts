@@ -6,12 +6,13 @@ import { head, ls, rotate, verify } from './commands/inspect';
 import { keygen } from './commands/keygen';
 import { decrypt, encrypt } from './commands/local-files';
 import { put } from './commands/put';
+import { serve, share } from './commands/serve';
 import { CommandContext } from './context';
 import { describeError } from './errors-to-exit';
 import { ExitCode, usageError } from './exit-codes';
 import { KEYRING_ENV } from './keyring-file';
 
-const COMMANDS: readonly Command[] = [keygen, encrypt, decrypt, put, get, head, ls, verify, rotate];
+const COMMANDS: readonly Command[] = [keygen, encrypt, decrypt, put, get, head, ls, verify, rotate, serve, share];
 
 const GLOBAL_OPTIONS: OptionSpec = {
   keyring: { type: 'string', short: 'k' },

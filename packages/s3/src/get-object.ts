@@ -1,10 +1,11 @@
-import { S3ServiceException } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import {
   chunkOffset,
   decryptBody,
   ErrorCode,
   FormatError,
   openStreamCipher,
+  plaintextSize,
   planRange,
   type StreamCipher,
   suffixFetchLength,
@@ -13,7 +14,8 @@ import {
 } from '@encrypted-stream/codec';
 import { discardBody, toSdkBody } from './body';
 import { EncryptedS3Error, S3ErrorCode, unsupported } from './errors';
-import type { Args, CommandHandler, Next, Result } from './handler';
+import type { Args, CommandHandler, Next, PluginRuntime, Result } from './handler';
+import { withEncryption } from './markers';
 import { readEncryptionHeader, userMetadata } from './metadata';
 import { type ByteRange, formatRange, parseContentRange, parseRange, resolveRange } from './ranges';
 import { stripChecksums } from './strip-checksums';
@@ -32,14 +34,30 @@ function cipherRangeFor(range: ByteRange, chunkSize: number): string {
   }
 }
 
-/** S3's own 416, in plaintext terms. */
+/** S3's own 416, in plaintext terms (`ActualObjectSize` is the plaintext size, as S3 gives it). */
 function invalidRange(size: number): S3ServiceException {
-  return new S3ServiceException({
-    name: 'InvalidRange',
-    $fault: 'client',
-    $metadata: { httpStatusCode: 416 },
-    message: `The requested range is not satisfiable (object size ${size})`,
-  });
+  return Object.assign(
+    new S3ServiceException({
+      name: 'InvalidRange',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 416 },
+      message: `The requested range is not satisfiable (object size ${size})`,
+    }),
+    { ActualObjectSize: String(size) },
+  );
+}
+
+/**
+ * S3 answered 416 to the ciphertext range: the plaintext range is past the end
+ * too. Rethrow it in plaintext terms (one HeadObject, only on this error path).
+ */
+async function plaintextInvalidRange(runtime: PluginRuntime, bucket: string, key: string): Promise<never> {
+  const head = await runtime.client.send(
+    new HeadObjectCommand(withEncryption({ Bucket: bucket, Key: key }, { raw: true })),
+  );
+  const header = readEncryptionHeader(head.Metadata);
+  if (!header) throw new EncryptedS3Error(S3ErrorCode.NOT_ENCRYPTED, `s3://${bucket}/${key} is not encrypted`);
+  throw invalidRange(plaintextSize(Number(head.ContentLength ?? 0), header.stream.chunkSize));
 }
 
 /** Which ciphertext bytes a response carries: `[start, end)` of a `total`-byte body. */
@@ -63,7 +81,16 @@ export const handleGetObject: CommandHandler = async (args, next, runtime) => {
   const send = (cipherRange: string | undefined) =>
     next({ ...args, input: { ...input, Range: cipherRange } }) as Promise<Result>;
 
-  let result = await send(range && cipherRangeFor(range, options.chunkSize));
+  let result: Result;
+  try {
+    result = await send(range && cipherRangeFor(range, options.chunkSize));
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (range && name === 'InvalidRange' && !options.passthrough) {
+      return plaintextInvalidRange(runtime, input.Bucket, input.Key);
+    }
+    throw error;
+  }
   const header = readEncryptionHeaderOrDiscard(result);
   if (!header) {
     if (!options.passthrough) {

@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { createGatewayHandler, signPath } from '@encrypted-stream/gateway';
+import type { Command } from '../command';
+import { stringOption } from '../command';
+import { CliError, ExitCode, usageError } from '../exit-codes';
+import { parseS3Url } from '../s3-url';
+
+/** Reads a signing key file (any bytes, at least 32). */
+async function signingKey(path: string): Promise<Uint8Array> {
+  const key = await readFile(path).catch(() => {
+    throw new CliError(ExitCode.KEYRING, `signing key ${path} cannot be read`);
+  });
+  if (key.length < 32) throw new CliError(ExitCode.KEYRING, `signing key ${path} must hold at least 32 bytes`);
+  return key;
+}
+
+function parseDuration(text: string): number {
+  const m = /^(\d+)([smhd])$/.exec(text);
+  if (!m) throw usageError(`--expires: "${text}" is not a duration like 90s, 15m, 12h or 7d`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'] * 1000;
+}
+
+/** `serve`: an HTTP gateway streaming decrypted objects of one bucket/prefix, on loopback by default. */
+export const serve: Command = {
+  name: 'serve',
+  usage: 'serve s3://BUCKET[/PREFIX] [--port 8080] [--host 127.0.0.1] [--sign-key FILE]',
+  summary: 'serve decrypted objects over HTTP with byte ranges (for browsers and media players)',
+  options: { port: { type: 'string' }, host: { type: 'string' }, 'sign-key': { type: 'string' } },
+  async run(context, args, values) {
+    if (args.length !== 1) throw usageError('serve needs one s3://bucket[/prefix]');
+    const { bucket, key: prefix } = parseS3Url(args[0] as string, true);
+    const port = Number(stringOption(values, 'port') ?? 8080);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError('--port must be 0 … 65535');
+    const host = stringOption(values, 'host') ?? '127.0.0.1';
+    const keyFile = stringOption(values, 'sign-key');
+    const { encrypted } = await context.clients();
+    const handler = createGatewayHandler({
+      client: encrypted,
+      scope: { bucket, prefix },
+      ...(keyFile ? { signingKey: await signingKey(keyFile) } : {}),
+      log: (entry) => {
+        if (entry.level !== 'info' || context.options.verbose) context.stderr.write(`${JSON.stringify(entry)}\n`);
+      },
+    });
+    const server = createServer(handler);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, resolve);
+    });
+    const address = server.address();
+    const actual = typeof address === 'object' && address ? address.port : port;
+    context.report(
+      { listening: `http://${host}:${actual}/`, bucket, prefix },
+      `serving s3://${bucket}/${prefix} at http://${host}:${actual}/ (Ctrl-C to stop)`,
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => server.close(() => resolve());
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  },
+};
+
+/** `share`: a signed, expiring link to an object served by `serve --sign-key`. */
+export const share: Command = {
+  name: 'share',
+  usage: 'share PATH --sign-key FILE [--expires 1h] [--base http://127.0.0.1:8080]',
+  summary: 'print a signed, expiring gateway link for PATH (the object key under the served prefix)',
+  options: { 'sign-key': { type: 'string' }, expires: { type: 'string' }, base: { type: 'string' } },
+  async run(context, args, values) {
+    if (args.length !== 1) throw usageError('share needs one object path');
+    const keyFile = stringOption(values, 'sign-key');
+    if (!keyFile) throw usageError('share needs --sign-key FILE');
+    const path = `/${(args[0] as string).split('/').map(encodeURIComponent).join('/')}`;
+    const expiresAt = new Date(Date.now() + parseDuration(stringOption(values, 'expires') ?? '1h'));
+    const link = `${stringOption(values, 'base') ?? 'http://127.0.0.1:8080'}${signPath(path, await signingKey(keyFile), expiresAt)}`;
+    context.report({ link, expiresAt: expiresAt.toISOString() }, link);
+  },
+};

@@ -1,0 +1,11 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  moduleNameMapper: {
+    '^@encrypted-stream/codec$': '<rootDir>/../codec/src/index.ts',
+    '^@encrypted-stream/s3$': '<rootDir>/../s3/src/index.ts',
+  },
+  testTimeout: 120000,
+};

@@ -1,0 +1,43 @@
+/**
+ * Where the gateway may read: one bucket (optionally under a prefix), or
+ * several `bucket` / `bucket/prefix` entries addressed as `/bucket/key`.
+ * @public
+ */
+export type GatewayScope =
+  | { readonly bucket: string; readonly prefix?: string }
+  | { readonly allow: readonly string[] };
+
+/**
+ * Maps a request path to an object, or `undefined` (404). Each segment is
+ * percent-decoded once; a segment that decodes to something containing a
+ * slash or backslash, a NUL, `.` or `..`, or an empty segment, is refused, so
+ * no spelling of a path reaches an object outside the scope.
+ */
+export function resolveObjectPath(rawPath: string, scope: GatewayScope): { bucket: string; key: string } | undefined {
+  if (!rawPath.startsWith('/') || rawPath.length > 2048) return undefined;
+  const segments: string[] = [];
+  for (const raw of rawPath.slice(1).split('/')) {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(raw);
+    } catch {
+      return undefined;
+    }
+    if (segment === '' || segment === '.' || segment === '..' || /[/\\\0]/.test(segment)) return undefined;
+    segments.push(segment);
+  }
+  if ('bucket' in scope) {
+    const key = `${scope.prefix ?? ''}${segments.join('/')}`;
+    return segments.length > 0 ? { bucket: scope.bucket, key } : undefined;
+  }
+  const [bucket, ...rest] = segments;
+  if (!bucket || rest.length === 0) return undefined;
+  const key = rest.join('/');
+  const allowed = scope.allow.some((entry) => {
+    const slash = entry.indexOf('/');
+    const allowedBucket = slash < 0 ? entry : entry.slice(0, slash);
+    const prefix = slash < 0 ? '' : entry.slice(slash + 1);
+    return allowedBucket === bucket && key.startsWith(prefix);
+  });
+  return allowed ? { bucket, key } : undefined;
+}
