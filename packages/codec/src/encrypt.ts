@@ -12,12 +12,18 @@ export interface BodyRunOptions {
   readonly firstChunk?: number;
   /** Whether this run ends the stream (default true). A non-final run must be whole chunks. */
   readonly final?: boolean;
+  /**
+   * Exact plaintext bytes the source must yield (default: the size recorded in
+   * the header, for a whole stream). More or fewer is a RangeError, raised
+   * before a wrong-length body can be passed off as complete.
+   */
+  readonly length?: number;
 }
 
 /**
  * Encrypts `source` into chunks (the detached body, or one multipart part of it).
- * Pulls lazily; holds less than one chunk of plaintext. Throws ES_SIZE_MISMATCH-free
- * RangeError if the source disagrees with a plaintext size recorded in the header.
+ * Pulls lazily; holds less than one chunk of plaintext. Throws RangeError if the
+ * source disagrees with the expected length (see {@link BodyRunOptions.length}).
  * @public
  */
 export async function* encryptBody(
@@ -27,7 +33,8 @@ export async function* encryptBody(
 ): AsyncGenerator<Uint8Array> {
   const encoder = new ChunkEncoder(cipher, options.firstChunk ?? 0);
   const final = options.final ?? true;
-  const expected = final && (options.firstChunk ?? 0) === 0 ? cipher.header.stream.plaintextSize : undefined;
+  const expected =
+    options.length ?? (final && (options.firstChunk ?? 0) === 0 ? cipher.header.stream.plaintextSize : undefined);
   let seen = 0;
   for await (const piece of toByteIterable(source)) {
     seen += piece.length;

@@ -92,7 +92,9 @@ async function main() {
   const encStats = instrument(client);
   const Bucket = `es-bench-${Date.now()}`;
   await plain.send(new CreateBucketCommand({ Bucket }));
-  console.log(`S3 benchmark against ${config.endpoint}: ${SIZE / MiB} MiB objects, ${REPS} reps, parts ${PART / MiB} MiB x ${QUEUE}\n`);
+  console.log(
+    `S3 benchmark against ${config.endpoint}: ${SIZE / MiB} MiB objects, ${REPS} reps, parts ${PART / MiB} MiB x ${QUEUE}\n`,
+  );
 
   const up: Record<'plain' | 'encrypted', { mbs: number[]; rss: number[] }> = {
     plain: { mbs: [], rss: [] },
@@ -122,15 +124,21 @@ async function main() {
     }
   }
   const row = (label: string, p: number, e: number, unit: string) =>
-    console.log(`${label.padEnd(34)} ${p.toFixed(1).padStart(9)} ${e.toFixed(1).padStart(11)} ${unit.padEnd(6)} ${(e / p).toFixed(2).padStart(6)}`);
-  console.log(`${''.padEnd(34)} ${'plain'.padStart(9)} ${'encrypted'.padStart(11)} ${''.padEnd(6)} ${'ratio'.padStart(6)}`);
+    console.log(
+      `${label.padEnd(34)} ${p.toFixed(1).padStart(9)} ${e.toFixed(1).padStart(11)} ${unit.padEnd(6)} ${(e / p).toFixed(2).padStart(6)}`,
+    );
+  console.log(
+    `${''.padEnd(34)} ${'plain'.padStart(9)} ${'encrypted'.padStart(11)} ${''.padEnd(6)} ${'ratio'.padStart(6)}`,
+  );
   row('multipart upload throughput', median(up.plain.mbs), median(up.encrypted.mbs), 'MB/s');
   row('full GET throughput', median(down.plain.mbs), median(down.encrypted.mbs), 'MB/s');
   row('peak RSS growth, upload', Math.max(...up.plain.rss), Math.max(...up.encrypted.rss), 'MiB');
   row('peak RSS growth, download', Math.max(...down.plain.rss), Math.max(...down.encrypted.rss), 'MiB');
 
   console.log(`\nranged reads at ${RANGED_READS} random offsets (medians):`);
-  console.log(`${'size'.padEnd(8)} ${'requests'.padStart(9)} ${'fetched/asked'.padStart(14)} ${'TTFB plain'.padStart(11)} ${'TTFB enc'.padStart(9)} ${'ratio'.padStart(6)}`);
+  console.log(
+    `${'size'.padEnd(8)} ${'requests'.padStart(9)} ${'fetched/asked'.padStart(14)} ${'TTFB plain'.padStart(11)} ${'TTFB enc'.padStart(9)} ${'ratio'.padStart(6)}`,
+  );
   for (const length of [1, MiB]) {
     const ttfbPlain: number[] = [];
     const ttfbEnc: number[] = [];

@@ -33,5 +33,8 @@ export class EncryptedS3Error extends EncryptedStreamError {
 
 /** Error for operations that would return or store wrong bytes on encrypted objects. */
 export function unsupported(what: string): EncryptedS3Error {
-  return new EncryptedS3Error(S3ErrorCode.UNSUPPORTED_OPERATION, `${what} cannot work on client-side encrypted objects`);
+  return new EncryptedS3Error(
+    S3ErrorCode.UNSUPPORTED_OPERATION,
+    `${what} cannot work on client-side encrypted objects`,
+  );
 }

@@ -5,16 +5,14 @@ import {
   ErrorCode,
   FormatError,
   openStreamCipher,
-  plaintextSize,
   planRange,
-  type StreamCipher,
   suffixFetchLength,
   trimRange,
   verifiedPlaintextSize,
 } from '@encrypted-stream/codec';
 import { discardBody, toSdkBody } from './body';
 import { EncryptedS3Error, S3ErrorCode, unsupported } from './errors';
-import type { Args, CommandHandler, Next, PluginRuntime, Result } from './handler';
+import type { Args, CommandHandler, Next, Result } from './handler';
 import { withEncryption } from './markers';
 import { readEncryptionHeader, userMetadata } from './metadata';
 import { type ByteRange, formatRange, parseContentRange, parseRange, resolveRange } from './ranges';
@@ -47,19 +45,6 @@ function invalidRange(size: number): S3ServiceException {
   );
 }
 
-/**
- * S3 answered 416 to the ciphertext range: the plaintext range is past the end
- * too. Rethrow it in plaintext terms (one HeadObject, only on this error path).
- */
-async function plaintextInvalidRange(runtime: PluginRuntime, bucket: string, key: string): Promise<never> {
-  const head = await runtime.client.send(
-    new HeadObjectCommand(withEncryption({ Bucket: bucket, Key: key }, { raw: true })),
-  );
-  const header = readEncryptionHeader(head.Metadata);
-  if (!header) throw new EncryptedS3Error(S3ErrorCode.NOT_ENCRYPTED, `s3://${bucket}/${key} is not encrypted`);
-  throw invalidRange(plaintextSize(Number(head.ContentLength ?? 0), header.stream.chunkSize));
-}
-
 /** Which ciphertext bytes a response carries: `[start, end)` of a `total`-byte body. */
 function fetchedSpan(output: Result['output']) {
   const cr = parseContentRange(output.ContentRange);
@@ -68,73 +53,86 @@ function fetchedSpan(output: Result['output']) {
   return { start: 0, end: length, total: length };
 }
 
+/** Runs `work`; if it throws, the response body (if any) is discarded first so its connection is freed. */
+async function discardingOnError<T>(result: Result | undefined, work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (result) discardBody(result.output.Body);
+    throw error;
+  }
+}
+
+const isInvalidRange = (error: unknown) => (error as { name?: string }).name === 'InvalidRange';
+
 /**
  * GetObject: one ranged request in the default geometry, decrypting chunk by
  * chunk as bytes arrive. A second request is made only when the object was
- * written with another chunk size (or the server answered another span).
+ * written with another chunk size (or the server answered another span);
+ * when that other geometry put our first range past the end of the object
+ * (S3's 416), a HeadObject tells the real geometry first.
  */
 export const handleGetObject: CommandHandler = async (args, next, runtime) => {
   const { input } = args;
   if (input.PartNumber !== undefined) throw unsupported('GetObject with PartNumber');
   const range = input.Range === undefined ? undefined : parseRange(input.Range);
   const { options } = runtime;
+  const location = `s3://${input.Bucket}/${input.Key}`;
   const send = (cipherRange: string | undefined) =>
     next({ ...args, input: { ...input, Range: cipherRange } }) as Promise<Result>;
 
-  let result: Result;
+  let result: Result | undefined;
+  let metadata: Record<string, string> | undefined;
+  let span: { start: number; end: number; total: number };
   try {
     result = await send(range && cipherRangeFor(range, options.chunkSize));
+    metadata = result.output.Metadata;
+    span = fetchedSpan(result.output);
   } catch (error) {
-    const name = (error as { name?: string }).name;
-    if (range && name === 'InvalidRange' && !options.passthrough) {
-      return plaintextInvalidRange(runtime, input.Bucket, input.Key);
-    }
-    throw error;
+    if (!range || !isInvalidRange(error)) throw error;
+    const head = await runtime.client.send(
+      new HeadObjectCommand(withEncryption({ Bucket: input.Bucket, Key: input.Key }, { raw: true })),
+    );
+    metadata = head.Metadata;
+    const total = Number(head.ContentLength ?? 0);
+    span = { start: total, end: total, total }; // nothing fetched yet
   }
-  const header = readEncryptionHeaderOrDiscard(result);
+  const header = await discardingOnError(result, () => readEncryptionHeader(metadata));
   if (!header) {
     if (!options.passthrough) {
-      throw new EncryptedS3Error(S3ErrorCode.NOT_ENCRYPTED, `s3://${input.Bucket}/${input.Key} is not encrypted`);
+      if (result) discardBody(result.output.Body);
+      throw new EncryptedS3Error(S3ErrorCode.NOT_ENCRYPTED, `${location} is not encrypted`);
     }
-    // Plaintext object: the ciphertext range we asked for is not what the caller asked for.
-    return range ? await send(input.Range) : result;
+    if (result && !range) return result;
+    // A plaintext object: the ciphertext range we asked for is not what the caller asked for.
+    if (result) discardBody(result.output.Body);
+    return send(input.Range);
   }
-  let cipher: StreamCipher;
-  try {
-    cipher = await openStreamCipher(header, {
+  const cipher = await discardingOnError(result, () =>
+    openStreamCipher(header, {
       keyring: options.keyring,
       context: options.contextFor({ bucket: input.Bucket, key: input.Key }),
-    });
-  } catch (error) {
-    discardBody(result.output.Body);
-    throw error;
-  }
-
-  let span = fetchedSpan(result.output);
-  let size: number;
-  try {
-    size = verifiedPlaintextSize(cipher, span.total);
-  } catch (error) {
-    discardBody(result.output.Body);
-    throw error;
-  }
+    }),
+  );
+  const size = await discardingOnError(result, () => verifiedPlaintextSize(cipher, span.total));
   const wanted = range ? resolveRange(range, size) : { start: 0, end: size };
   if (!wanted) {
-    discardBody(result.output.Body);
+    if (result) discardBody(result.output.Body);
     throw invalidRange(size);
   }
   const plan = planRange(wanted.start, wanted.end, cipher.chunkSize);
   const need = { start: plan.cipherStart, end: Math.min(plan.cipherEnd, span.total) };
-  if (need.start < span.start || need.end > span.end) {
+  if (!result || need.start < span.start || need.end > span.end) {
     // Another chunk size than we assumed: now we know the exact span to ask for.
-    discardBody(result.output.Body);
-    result = await send(formatRange({ kind: 'bounded', start: need.start, end: need.end - 1 }));
-    span = fetchedSpan(result.output);
-    const again = readEncryptionHeader(result.output.Metadata);
+    if (result) discardBody(result.output.Body);
+    const exact = await send(formatRange({ kind: 'bounded', start: need.start, end: need.end - 1 }));
+    span = fetchedSpan(exact.output);
+    const again = readEncryptionHeader(exact.output.Metadata);
     if (!again || !sameStream(again.streamBytes, header.streamBytes) || span.start !== need.start) {
-      discardBody(result.output.Body);
+      discardBody(exact.output.Body);
       throw new FormatError(ErrorCode.SIZE_MISMATCH, 'the object changed between two ranged requests');
     }
+    result = exact;
   }
 
   const output = result.output;
@@ -151,15 +149,6 @@ export const handleGetObject: CommandHandler = async (args, next, runtime) => {
   stripChecksums(output);
   return result;
 };
-
-function readEncryptionHeaderOrDiscard(result: Result) {
-  try {
-    return readEncryptionHeader(result.output.Metadata);
-  } catch (error) {
-    discardBody(result.output.Body);
-    throw error;
-  }
-}
 
 function sameStream(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);

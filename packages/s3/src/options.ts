@@ -56,7 +56,8 @@ export function resolveOptions(options: EncryptionOptions): ResolvedOptions {
   }
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   assertChunkSize(chunkSize);
-  const partSize = options.partSize ?? DEFAULT_PART_SIZE;
+  // The default part size grows with the chunk size (both are powers of two) so 16 MiB chunks work.
+  const partSize = options.partSize ?? Math.max(DEFAULT_PART_SIZE, chunkSize);
   assertPartSize(partSize, chunkSize);
   const context = options.context ?? 'none';
   let contextFor: ResolvedOptions['contextFor'];

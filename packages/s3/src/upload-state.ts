@@ -72,10 +72,12 @@ export async function encryptPart(
   }
   const { cipher } = state;
   const firstChunk = (partNumber - 1) * (state.partSize / cipher.chunkSize);
-  const chunks = encryptBody(cipher, bodySource(body), { firstChunk, final });
+  const chunks = encryptBody(cipher, bodySource(body), { firstChunk, final, length });
   return {
     Body: isInMemory(body) ? await collectBytes(chunks) : Readable.from(chunks, { objectMode: false }),
-    ContentLength: final ? ciphertextSize(length, cipher.chunkSize) : chunkOffset(length / cipher.chunkSize, cipher.chunkSize),
+    ContentLength: final
+      ? ciphertextSize(length, cipher.chunkSize)
+      : chunkOffset(length / cipher.chunkSize, cipher.chunkSize),
   };
 }
 
@@ -148,6 +150,7 @@ export async function fromResumeToken(token: string, options: ResolvedOptions): 
       throw invalid();
     }
     header = fromDetachedHeader(body.h);
+    assertPartSize(body.p, header.stream.chunkSize);
   } catch {
     throw invalid();
   }
@@ -155,5 +158,5 @@ export async function fromResumeToken(token: string, options: ResolvedOptions): 
     keyring: options.keyring,
     context: options.contextFor({ bucket: body.b, key: body.k }),
   });
-  return { bucket: body.b, key: body.k, uploadId: body.u, partSize: checkPartSize(body.p, cipher), cipher };
+  return { bucket: body.b, key: body.k, uploadId: body.u, partSize: body.p, cipher };
 }
