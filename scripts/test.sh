@@ -49,7 +49,15 @@ step "command-line end-to-end tests (built binary, real files, real S3)"
 run_jest cli packages/cli --runInBand
 
 step "HTTP gateway tests (real S3, headless Chromium)"
+if ! command -v chromium >/dev/null 2>&1 || ! command -v ffmpeg >/dev/null 2>&1; then
+  # Debian's Chromium drives the video test (no browser download); ffmpeg makes the test video.
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium ffmpeg >/dev/null
+fi
 run_jest gateway packages/gateway --runInBand
+
+step "reliability: faults, crashes, soak, adversary, fuzzing"
+run_jest reliability reliability --runInBand
 
 step "summary"
 node -e '
