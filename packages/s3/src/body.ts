@@ -51,3 +51,26 @@ export function discardBody(body: unknown): void {
   if (typeof stream?.destroy === 'function') stream.destroy();
   else if (typeof stream?.cancel === 'function') void Promise.resolve(stream.cancel()).catch(() => {});
 }
+
+/**
+ * A request body streaming `pieces`, and a promise that rejects if producing
+ * them fails (source error, wrong length). The SDK sends a Readable body with
+ * `pipe()`, which does not forward errors: without this the request would
+ * hang and the error would crash the process. Here the error destroys the
+ * HTTP request, and callers race `failed` against the send so it rejects at once.
+ */
+export function toRequestBody(pieces: AsyncIterable<Uint8Array>): { body: Readable; failed: Promise<never> } {
+  const body = Readable.from(pieces, { objectMode: false });
+  let fail: (error: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => {}); // observed through the race; never an unhandled rejection
+  body.on('error', (error) => fail(error));
+  const pipe = body.pipe.bind(body);
+  body.pipe = <T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T => {
+    body.once('error', (error) => (destination as unknown as { destroy?: (e: Error) => void }).destroy?.(error));
+    return pipe(destination, options);
+  };
+  return { body, failed };
+}

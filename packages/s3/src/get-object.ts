@@ -1,4 +1,4 @@
-import { HeadObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type HeadObjectCommandInput, S3ServiceException } from '@aws-sdk/client-s3';
 import {
   chunkOffset,
   decryptBody,
@@ -63,6 +63,24 @@ async function discardingOnError<T>(result: Result | undefined, work: () => T | 
   }
 }
 
+/** The HeadObject that describes the same object version a GetObject input names. */
+function headInputFor(input: Record<string, unknown>): HeadObjectCommandInput {
+  const fields = [
+    'Bucket',
+    'Key',
+    'VersionId',
+    'SSECustomerAlgorithm',
+    'SSECustomerKey',
+    'SSECustomerKeyMD5',
+    'ExpectedBucketOwner',
+    'RequestPayer',
+    'IfMatch',
+    'IfUnmodifiedSince',
+  ];
+  const entries = fields.filter((f) => input[f] !== undefined).map((f) => [f, input[f]]);
+  return Object.fromEntries(entries) as unknown as HeadObjectCommandInput;
+}
+
 const isInvalidRange = (error: unknown) => (error as { name?: string }).name === 'InvalidRange';
 
 /**
@@ -90,9 +108,7 @@ export const handleGetObject: CommandHandler = async (args, next, runtime) => {
     span = fetchedSpan(result.output);
   } catch (error) {
     if (!range || !isInvalidRange(error)) throw error;
-    const head = await runtime.client.send(
-      new HeadObjectCommand(withEncryption({ Bucket: input.Bucket, Key: input.Key }, { raw: true })),
-    );
+    const head = await runtime.client.send(new HeadObjectCommand(withEncryption(headInputFor(input), { raw: true })));
     metadata = head.Metadata;
     const total = Number(head.ContentLength ?? 0);
     span = { start: total, end: total, total }; // nothing fetched yet

@@ -117,8 +117,14 @@ export class EncryptedMultipartUpload {
     body: string | Uint8Array | Blob | NodeJS.ReadableStream | ReadableStream<Uint8Array>,
     options: { isLastPart?: boolean; contentLength?: number; abortSignal?: AbortSignal } = {},
   ): Promise<{ PartNumber: number; ETag: string | undefined }> {
-    const part = await encryptPart(this.#state, partNumber, body, options.contentLength, options.isLastPart);
-    const out = await this.#client.send(
+    const { failed, ...part } = await encryptPart(
+      this.#state,
+      partNumber,
+      body,
+      options.contentLength,
+      options.isLastPart,
+    );
+    const sent = this.#client.send(
       new UploadPartCommand(
         raw({
           Bucket: this.bucket,
@@ -130,6 +136,7 @@ export class EncryptedMultipartUpload {
       ),
       options.abortSignal ? { abortSignal: options.abortSignal } : {},
     );
+    const out = await (failed ? Promise.race([sent, failed]) : sent);
     return { PartNumber: partNumber, ETag: out.ETag };
   }
 

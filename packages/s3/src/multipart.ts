@@ -34,7 +34,9 @@ export const handleUploadPart: CommandHandler = async (args, next, runtime) => {
     input.ContentLength,
     commandOptions(input).isLastPart,
   );
-  return next({ ...args, input: { ...input, ...part } });
+  const { failed, ...fields } = part;
+  const sent = next({ ...args, input: { ...input, ...fields } });
+  return failed ? Promise.race([sent, failed]) : sent;
 };
 
 /** CompleteMultipartUpload: refuses parts that would not form a readable object. */

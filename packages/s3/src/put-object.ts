@@ -1,6 +1,5 @@
-import { Readable } from 'node:stream';
 import { ciphertextSize, collectBytes, createStreamCipher, encryptBody } from '@encrypted-stream/codec';
-import { bodySource, isInMemory, knownLength } from './body';
+import { bodySource, isInMemory, knownLength, toRequestBody } from './body';
 import type { CommandHandler } from './handler';
 import { assertNoReservedMetadata, encryptionMetadata } from './metadata';
 import { assertNoPlaintextChecksums } from './strip-checksums';
@@ -28,14 +27,15 @@ export const handlePutObject: CommandHandler = async (args, next, runtime) => {
     context: options.contextFor({ bucket: input.Bucket, key: input.Key }),
   });
   const chunks = encryptBody(cipher, bodySource(input.Body));
-  const Body = isInMemory(input.Body) ? await collectBytes(chunks) : Readable.from(chunks, { objectMode: false });
-  return next({
+  const streamed = isInMemory(input.Body) ? undefined : toRequestBody(chunks);
+  const sent = next({
     ...args,
     input: {
       ...input,
-      Body,
+      Body: streamed ? streamed.body : await collectBytes(chunks),
       ContentLength: ciphertextSize(plaintextSize, cipher.chunkSize),
       Metadata: { ...input.Metadata, ...encryptionMetadata(cipher.header) },
     },
   });
+  return streamed ? Promise.race([sent, streamed.failed]) : sent;
 };

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import {
   CHUNK_OVERHEAD,
   chunkOffset,
@@ -12,7 +12,7 @@ import {
   type StreamCipher,
   toDetachedHeader,
 } from '@encrypted-stream/codec';
-import { bodySource, isInMemory, knownLength } from './body';
+import { bodySource, isInMemory, knownLength, toRequestBody } from './body';
 import { EncryptedS3Error, S3ErrorCode } from './errors';
 import { assertPartSize, type ResolvedOptions } from './options';
 
@@ -46,7 +46,8 @@ export function checkPartSize(partSize: number, cipher: StreamCipher): number {
 }
 
 /**
- * Encrypts one part. A part is final when marked so, or when it is shorter
+ * Encrypts one part (for a streamed body, `failed` rejects if encrypting it
+ * fails: race it against the send, see `toRequestBody`). A part is final when marked so, or when it is shorter
  * than the part size (only the last part can be). Every other part must hold
  * exactly `partSize` bytes.
  */
@@ -56,7 +57,7 @@ export async function encryptPart(
   body: unknown,
   contentLength: number | undefined,
   isLastPart: boolean | undefined,
-): Promise<{ Body: Uint8Array | Readable; ContentLength: number }> {
+): Promise<{ Body: Uint8Array | Readable; ContentLength: number; failed?: Promise<never> }> {
   if (!Number.isSafeInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
     throw new RangeError(`PartNumber must be 1 … 10000, got ${partNumber}`);
   }
@@ -73,8 +74,9 @@ export async function encryptPart(
   const { cipher } = state;
   const firstChunk = (partNumber - 1) * (state.partSize / cipher.chunkSize);
   const chunks = encryptBody(cipher, bodySource(body), { firstChunk, final, length });
+  const streamed = isInMemory(body) ? undefined : toRequestBody(chunks);
   return {
-    Body: isInMemory(body) ? await collectBytes(chunks) : Readable.from(chunks, { objectMode: false }),
+    ...(streamed ? { Body: streamed.body, failed: streamed.failed } : { Body: await collectBytes(chunks) }),
     ContentLength: final
       ? ciphertextSize(length, cipher.chunkSize)
       : chunkOffset(length / cipher.chunkSize, cipher.chunkSize),

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
-import type { PutObjectCommandInput, S3Client, Tag } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, type PutObjectCommandInput, type S3Client, type Tag } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ciphertextSize, createStreamCipher, encryptBody } from '@encrypted-stream/codec';
 import { bodySource, knownLength } from './body';
@@ -65,7 +65,7 @@ export class EncryptedUpload extends EventEmitter {
     this.#abortController = options.abortController ?? new AbortController();
   }
 
-  /** Aborts the upload; `done()` rejects with an AbortError and the multipart upload is aborted. */
+  /** Aborts the upload; `done()` rejects with an AbortError once the multipart upload and its parts are gone. */
   async abort(): Promise<void> {
     this.#abortController.abort();
   }
@@ -101,6 +101,36 @@ export class EncryptedUpload extends EventEmitter {
       ...(this.#options.tags ? { tags: this.#options.tags } : {}),
     });
     upload.on('httpUploadProgress', (progress: EncryptedUploadProgress) => this.emit('httpUploadProgress', progress));
-    return upload.done();
+    try {
+      return await upload.done();
+    } catch (error) {
+      if (!this.#options.leavePartsOnError) await abortLeftovers(upload, client, params.Bucket, params.Key);
+      throw error;
+    }
   }
+}
+
+/** lib-storage fields read after a failure (public at run time, not in its types). */
+interface UploadInternals {
+  readonly uploadId?: string;
+  readonly concurrentUploaders?: Promise<unknown>[];
+}
+
+/**
+ * On abort, lib-storage rejects `done()` at once and aborts the multipart
+ * upload later, in the background, while parts are still in flight. Wait for
+ * those parts, then abort (again) so that when `done()` rejects no upload and
+ * no part is left behind.
+ */
+async function abortLeftovers(upload: Upload, client: S3Client, bucket: string, key: string): Promise<void> {
+  const internals = upload as unknown as UploadInternals;
+  await Promise.allSettled(internals.concurrentUploaders ?? []);
+  if (!internals.uploadId) return;
+  await client
+    .send(
+      new AbortMultipartUploadCommand(
+        withEncryption({ Bucket: bucket, Key: key, UploadId: internals.uploadId }, { raw: true }),
+      ),
+    )
+    .catch(() => {}); // already aborted by lib-storage: NoSuchUpload
 }

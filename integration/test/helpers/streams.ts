@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+
+/** All bytes of a response body. */
+export async function readAll(body: unknown): Promise<Buffer> {
+  if (!body) return Buffer.alloc(0);
+  const pieces: Buffer[] = [];
+  for await (const piece of body as AsyncIterable<Uint8Array>) pieces.push(Buffer.from(piece));
+  return Buffer.concat(pieces);
+}
+
+/** SHA-256 (hex) and length of a response body, streamed. */
+export async function hashBody(body: unknown): Promise<{ sha256: string; length: number }> {
+  const hash = createHash('sha256');
+  let length = 0;
+  for await (const piece of body as AsyncIterable<Uint8Array>) {
+    hash.update(piece);
+    length += piece.length;
+  }
+  return { sha256: hash.digest('hex'), length };
+}
+
+/**
+ * Reads a body until it ends or fails, keeping what was delivered before the
+ * failure: `{ delivered, error }`. Uses 'data' events so that nothing already
+ * handed to the consumer is lost when the stream errors.
+ */
+export function consumeUntilError(body: unknown): Promise<{ delivered: Buffer; error: unknown }> {
+  const stream = body as NodeJS.ReadableStream;
+  const pieces: Buffer[] = [];
+  return new Promise((resolve) => {
+    stream.on('data', (piece: Uint8Array) => pieces.push(Buffer.from(piece)));
+    stream.on('error', (error) => resolve({ delivered: Buffer.concat(pieces), error }));
+    stream.on('end', () => resolve({ delivered: Buffer.concat(pieces), error: undefined }));
+  });
+}
+
+/** Whether `needle` occurs anywhere in `haystack`. */
+export function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).indexOf(needle) !== -1;
+}
