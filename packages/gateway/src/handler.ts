@@ -88,7 +88,7 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
   const log = options.log ?? (() => {});
 
   async function serve(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) {
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const url = splitTarget(req.url ?? '/');
     const method = req.method ?? 'GET';
     const target = resolveObjectPath(url.pathname, scope);
     if (!target) {
@@ -102,8 +102,9 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
     if (signingKey && !verifySignedPath(url.pathname, url.searchParams, signingKey)) return end(res, 403);
     const { bucket, key } = target;
     const abort = new AbortController();
+    let cut = false; // the gateway cut the response itself (a body that failed): the client is not gone
     res.on('close', () => {
-      if (!res.writableFinished) {
+      if (!res.writableFinished && !cut) {
         abort.abort();
         log({ level: 'info', event: 'client-gone', bucket, key });
       }
@@ -121,7 +122,7 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
           abortSignal: abort.signal,
         });
         if (notModified(ifNoneMatch, ifModifiedSince, out.ETag, out.LastModified)) {
-          return end(res, 304, out.ETag ? { etag: out.ETag } : {});
+          return end(res, 304, validatorHeaders(out));
         }
         res.writeHead(200, representationHeaders(out));
         return res.end();
@@ -142,28 +143,36 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
       // Servers that ignore the conditions (or lists of ETags) still get a correct 304.
       if (notModified(ifNoneMatch, ifModifiedSince, out.ETag, out.LastModified)) {
         (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
-        return end(res, 304, out.ETag ? { etag: out.ETag } : {});
+        return end(res, 304, validatorHeaders(out));
       }
       const headers = representationHeaders(out);
       if (range && out.ContentRange) headers['content-range'] = out.ContentRange;
       res.writeHead(range ? 206 : 200, headers);
+      const body = out.Body as NodeJS.ReadableStream;
+      // Set before pipeline destroys `res`, whichever of its rejection and res' 'close' comes first.
+      body.once('error', () => {
+        if (!abort.signal.aborted) cut = true;
+      });
       try {
-        await pipeline(out.Body as NodeJS.ReadableStream, res);
+        await pipeline(body, res);
       } catch (error) {
         if (abort.signal.aborted) return;
+        cut = true;
         // Headers are gone: the only honest signal left is an abrupt end of the connection.
         log({ level: 'error', event: 'body-failed', bucket, key, detail: describe(error) });
         res.destroy(error as Error);
       }
     } catch (error) {
       if (abort.signal.aborted) return;
-      await failure(res, error as S3Failure, bucket, key);
+      await failure(res, error as S3Failure, bucket, key, ifNoneMatch);
     }
   }
 
-  async function failure(res: ServerResponse, error: S3Failure, bucket: string, key: string) {
+  async function failure(res: ServerResponse, error: S3Failure, bucket: string, key: string, ifNoneMatch?: string) {
     const status = error.$metadata?.httpStatusCode;
-    if (status === 304 || error.name === 'NotModified') return end(res, 304);
+    if (status === 304 || error.name === 'NotModified') {
+      return end(res, 304, validatorHeaders(await currentValidators(bucket, key, ifNoneMatch)));
+    }
     if (status === 404 || error.name === 'NoSuchKey' || error.name === 'NotFound') return end(res, 404);
     if (status === 412) return end(res, 412);
     if (status === 416 || error.name === 'InvalidRange') {
@@ -179,6 +188,25 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
       detail,
     });
     return end(res, 502);
+  }
+
+  /**
+   * S3's own 304 is an error without headers, but a 304 must carry the ETag
+   * (RFC 9110 §15.4.5). After a single-tag If-None-Match it is that tag (S3's
+   * ETags are strong); otherwise (If-Modified-Since) one HeadObject finds it.
+   */
+  async function currentValidators(
+    bucket: string,
+    key: string,
+    ifNoneMatch: string | undefined,
+  ): Promise<{ ETag?: string; LastModified?: Date }> {
+    const single = ifNoneMatch === undefined ? null : /^\s*(?:W\/)?("[^",]*")\s*$/.exec(ifNoneMatch);
+    if (single) return { ETag: single[1] };
+    try {
+      return await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    } catch {
+      return {};
+    }
   }
 
   async function plaintextSize(bucket: string, key: string, error: S3Failure): Promise<number | undefined> {
@@ -197,6 +225,29 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
       if (!res.headersSent) end(res, 500);
       else res.destroy();
     });
+  };
+}
+
+/** What a 304 carries (RFC 9110 §15.4.5): the validators and Cache-Control, no Content-Length. */
+function validatorHeaders(out: { ETag?: string; LastModified?: Date }): Record<string, string> {
+  const headers: Record<string, string> = { 'cache-control': 'private, no-transform' };
+  if (out.ETag) headers.etag = out.ETag;
+  if (out.LastModified) headers['last-modified'] = out.LastModified.toUTCString();
+  return headers;
+}
+
+/**
+ * The path and query of a request target exactly as sent. Not WHATWG URL
+ * parsing: it would resolve `.`/`..` (also percent-encoded) and turn `\` into
+ * `/` before resolveObjectPath could refuse them, making aliases of keys.
+ */
+function splitTarget(target: string): { pathname: string; searchParams: URLSearchParams } {
+  const origin = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i.exec(target); // absolute-form (RFC 9112 §3.2.2)
+  const rest = origin ? target.slice(origin[0].length) || '/' : target;
+  const q = rest.indexOf('?');
+  return {
+    pathname: q < 0 ? rest : rest.slice(0, q),
+    searchParams: new URLSearchParams(q < 0 ? '' : rest.slice(q + 1)),
   };
 }
 
@@ -222,6 +273,7 @@ function end(res: ServerResponse, status: number, headers: Record<string, string
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-length': '0', ...headers });
+  // A 304 has no content, and a Content-Length in it would describe the 200's (RFC 9110 §8.6).
+  res.writeHead(status, status === 304 ? headers : { 'content-length': '0', ...headers });
   res.end();
 }
