@@ -63,6 +63,7 @@ export function plaintextSize(bodySize: number, chunkSize: number): number {
 /** Offset of chunk `index` in the chunked body. @public */
 export function chunkOffset(index: number, chunkSize: number): number {
   assertSize(index, 'index');
+  assertChunkSize(chunkSize);
   return toSafe(BigInt(index) * BigInt(chunkSize + CHUNK_OVERHEAD), 'chunk offset');
 }
 

@@ -31,6 +31,7 @@ export class LocalKeyring implements Keyring {
   readonly #keys: Map<string, Uint8Array>;
   readonly #primary: string;
   readonly #backend: Promise<CryptoBackend>;
+  readonly #backendOption: CryptoBackend | undefined;
 
   /**
    * @param keys - key id to master key (32 bytes each)
@@ -48,6 +49,7 @@ export class LocalKeyring implements Keyring {
     this.#keys = new Map(entries.map(([id, key]) => [id, key.slice()]));
     this.#primary = primary ?? (entries[entries.length - 1]?.[0] as string);
     if (!this.#keys.has(this.#primary)) throw new RangeError(`primary key "${this.#primary}" is not in the keyring`);
+    this.#backendOption = backend;
     this.#backend = backend ? Promise.resolve(backend) : defaultBackend();
   }
 
@@ -81,7 +83,7 @@ export class LocalKeyring implements Keyring {
   /** A new keyring with `masterKey` added as the primary key (the old keys still unwrap). */
   withPrimaryKey(keyId: string, masterKey: Uint8Array): LocalKeyring {
     if (this.#keys.has(keyId)) throw new RangeError(`key "${keyId}" is already in the keyring`);
-    return new LocalKeyring({ ...Object.fromEntries(this.#keys), [keyId]: masterKey }, keyId);
+    return new LocalKeyring({ ...Object.fromEntries(this.#keys), [keyId]: masterKey }, keyId, this.#backendOption);
   }
 
   /** Id of the key that wraps new data keys. */

@@ -41,6 +41,8 @@ function toBytes(piece: unknown): Uint8Array {
  * @public
  */
 export async function* toByteIterable(source: ByteSource): AsyncGenerator<Uint8Array> {
+  // A string is iterable, but it is not bytes (e.g. a file path passed by mistake).
+  if (typeof source === 'string') throw new TypeError('source must be bytes, not a string');
   if (source instanceof Uint8Array) {
     yield source;
     return;
