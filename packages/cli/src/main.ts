@@ -73,7 +73,8 @@ export async function main(
         strict: true,
       });
     } catch (error) {
-      throw usageError(`${name}: ${(error as Error).message.split('\n')[0]}`);
+      // One line, but keep parseArgs' hints (e.g. "use '--range=-XYZ'" for a value starting with a dash).
+      throw usageError(`${name}: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')}`);
     }
     const { values, positionals } = parsed;
     if (values.help) {

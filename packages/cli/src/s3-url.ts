@@ -9,7 +9,7 @@ export interface S3Url {
 /** Parses `s3://bucket/key`; `key` may be empty only when `allowEmptyKey` (prefixes). */
 export function parseS3Url(text: string, allowEmptyKey = false): S3Url {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(text);
-  if (!m || !m[1]) throw usageError(`"${text}" is not an s3://bucket/key URL`);
+  if (!m?.[1]) throw usageError(`"${text}" is not an s3://bucket/key URL`);
   const key = m[2] ?? '';
   if (!key && !allowEmptyKey) throw usageError(`"${text}" names no object key`);
   return { bucket: m[1], key };

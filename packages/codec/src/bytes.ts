@@ -49,3 +49,10 @@ export function assertBytes(value: unknown, name: string, length?: number): asse
     throw new RangeError(`${name} must be ${length} bytes, got ${value.length}`);
   }
 }
+
+/**
+ * A copy that owns its memory. `Buffer#slice` returns a view, so
+ * `x.slice()` is no copy when `x` is a Buffer; this always is.
+ */
+export const copyBytes = (bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array =>
+  new Uint8Array(bytes.subarray(start, end));

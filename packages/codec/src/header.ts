@@ -1,4 +1,4 @@
-import { fromBase64Url, toBase64Url } from './bytes';
+import { copyBytes, fromBase64Url, toBase64Url } from './bytes';
 import {
   COMMITMENT_SIZE,
   CONTEXT_TAG_SIZE,
@@ -115,14 +115,14 @@ export function parseStreamHeader(bytes: Uint8Array): StreamHeader {
   return {
     chunkSize: 2 ** exponent,
     plaintextSize: flags & FLAG_SIZE_RECORDED ? Number(size) : undefined,
-    streamId: bytes.slice(16, 16 + STREAM_ID_SIZE),
-    commitment: bytes.slice(48, 48 + COMMITMENT_SIZE),
-    contextTag: bytes.slice(80, 80 + CONTEXT_TAG_SIZE),
+    streamId: copyBytes(bytes, 16, 16 + STREAM_ID_SIZE),
+    commitment: copyBytes(bytes, 48, 48 + COMMITMENT_SIZE),
+    contextTag: copyBytes(bytes, 80, 80 + CONTEXT_TAG_SIZE),
   };
 }
 
-function checkWrappedKey(wrappedKey: Uint8Array, max: number): void {
-  if (wrappedKey.length < 1 || wrappedKey.length > max) throw malformed(`wrapped key must be 1–${max} bytes`);
+function checkWrappedKeyLength(length: number, max: number): void {
+  if (length < 1 || length > max) throw malformed(`wrapped key must be 1–${max} bytes`);
 }
 
 /** Builds an {@link EncryptionHeader} from parsed parts, validating the key block. */
@@ -131,8 +131,8 @@ export function makeEncryptionHeader(streamBytes: Uint8Array, key: WrappedKey): 
   if (typeof key.keyId !== 'string' || key.keyId.length > MAX_KEY_ID_LENGTH || !KEY_ID_PATTERN.test(key.keyId)) {
     throw malformed('key id must be 1–200 printable ASCII characters');
   }
-  checkWrappedKey(key.wrappedKey, MAX_WRAPPED_KEY_LENGTH);
-  return { stream, streamBytes: streamBytes.slice(), keyId: key.keyId, wrappedKey: key.wrappedKey.slice() };
+  checkWrappedKeyLength(key.wrappedKey.length, MAX_WRAPPED_KEY_LENGTH);
+  return { stream, streamBytes: copyBytes(streamBytes), keyId: key.keyId, wrappedKey: copyBytes(key.wrappedKey) };
 }
 
 /** Self-contained prefix: stream header || key block (FORMAT.md §3, §7). @public */
@@ -161,7 +161,7 @@ export function decodeHeader(bytes: Uint8Array): { header: EncryptionHeader; len
   const wrappedAt = HEADER_SIZE + 1 + keyIdLength + 2;
   if (bytes.length < wrappedAt) return undefined;
   const wrappedLength = new DataView(bytes.buffer, bytes.byteOffset).getUint16(wrappedAt - 2);
-  checkWrappedKey(new Uint8Array(wrappedLength), MAX_WRAPPED_KEY_LENGTH);
+  checkWrappedKeyLength(wrappedLength, MAX_WRAPPED_KEY_LENGTH); // a length field never sizes an allocation
   if (bytes.length < wrappedAt + wrappedLength) return undefined;
   const keyId = String.fromCharCode(...bytes.subarray(HEADER_SIZE + 1, HEADER_SIZE + 1 + keyIdLength));
   const header = makeEncryptionHeader(streamBytes, {
@@ -189,6 +189,6 @@ export function fromDetachedHeader(detached: Partial<Record<keyof DetachedHeader
   const streamBytes = fromBase64Url(h);
   const wrappedKey = fromBase64Url(w);
   if (!streamBytes || !wrappedKey) throw malformed('detached header is not canonical base64url');
-  checkWrappedKey(wrappedKey, MAX_DETACHED_WRAPPED_KEY_LENGTH);
+  checkWrappedKeyLength(wrappedKey.length, MAX_DETACHED_WRAPPED_KEY_LENGTH);
   return makeEncryptionHeader(streamBytes, { keyId: k, wrappedKey });
 }

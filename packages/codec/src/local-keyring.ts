@@ -1,6 +1,6 @@
 import type { CryptoBackend } from './backend/backend';
 import { defaultBackend } from './backend/select';
-import { concatBytes, fromBase64Url, toBase64Url, utf8 } from './bytes';
+import { concatBytes, copyBytes, fromBase64Url, toBase64Url, utf8 } from './bytes';
 import { HEADER_SIZE, KEY_SIZE, LABEL_LOCAL_WRAP, NONCE_SIZE, TAG_SIZE } from './constants';
 import { ErrorCode, KeyError } from './errors';
 import { assertKeyId, type WrappedKey } from './header';
@@ -46,7 +46,7 @@ export class LocalKeyring implements Keyring {
         throw new RangeError(`master key "${id}" must be ${KEY_SIZE} bytes`);
       }
     }
-    this.#keys = new Map(entries.map(([id, key]) => [id, key.slice()]));
+    this.#keys = new Map(entries.map(([id, key]) => [id, copyBytes(key)])); // the caller may wipe its copy
     this.#primary = primary ?? (entries[entries.length - 1]?.[0] as string);
     if (!this.#keys.has(this.#primary)) throw new RangeError(`primary key "${this.#primary}" is not in the keyring`);
     this.#backendOption = backend;
@@ -64,7 +64,8 @@ export class LocalKeyring implements Keyring {
     if (j?.version !== 1 || typeof j.primary !== 'string' || typeof j.keys !== 'object' || !j.keys) {
       throw new TypeError('not a version 1 keyring');
     }
-    const keys: Record<string, Uint8Array> = {};
+    // A prototype-less map: a key id such as "__proto__" is an ordinary key here.
+    const keys: Record<string, Uint8Array> = Object.create(null);
     for (const [id, encoded] of Object.entries(j.keys)) {
       const key = typeof encoded === 'string' ? fromBase64Url(encoded) : undefined;
       if (!key || key.length !== KEY_SIZE) throw new RangeError(`key "${id}" is not 32 bytes of base64url`);
@@ -75,7 +76,7 @@ export class LocalKeyring implements Keyring {
 
   /** The JSON form. It contains the master keys: store it like a private key. */
   toJSON(): LocalKeyringJSON {
-    const keys: Record<string, string> = {};
+    const keys: Record<string, string> = Object.create(null);
     for (const [id, key] of this.#keys) keys[id] = toBase64Url(key);
     return { version: 1, primary: this.#primary, keys };
   }

@@ -27,13 +27,14 @@ export const get: Command = {
     const { bucket, key } = parseS3Url(args[0] as string);
     const output = args[1] ?? basename(key);
     const rangeText = stringOption(values, 'range');
+    const range = rangeText === undefined ? undefined : parseRangeArgument(rangeText); // before the keyring is read
     const { encrypted } = await context.clients();
     const t0 = performance.now();
     const out = await encrypted.send(
       new GetObjectCommand({
         Bucket: bucket,
         Key: key,
-        ...(rangeText ? { Range: parseRangeArgument(rangeText) } : {}),
+        ...(range ? { Range: range } : {}),
       }),
     );
     const progress = new Progress(

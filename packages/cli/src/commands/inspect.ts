@@ -2,7 +2,6 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Clien
 import { CHUNK_OVERHEAD, ErrorCode, openStreamCipher, plaintextSize } from '@encrypted-stream/codec';
 import { readEncryptionHeader, rotateObjectKey, userMetadata } from '@encrypted-stream/s3';
 import type { Command } from '../command';
-import type { CommandContext } from '../context';
 import { describeError } from '../errors-to-exit';
 import { CliError, ExitCode, usageError } from '../exit-codes';
 import { Progress } from '../progress';
@@ -153,11 +152,11 @@ export const verify: Command = {
   options: {},
   async run(context, args) {
     if (args.length === 0) throw usageError('verify needs at least one s3://bucket/key');
+    const targets = args.map((arg) => parseS3Url(arg)); // every usage error before any request
     const { encrypted } = await context.clients();
     const results = [];
     let failed: { exitCode: number; message: string } | undefined;
-    for (const arg of args) {
-      const { bucket, key } = parseS3Url(arg);
+    for (const { bucket, key } of targets) {
       try {
         const out = await encrypted.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         const progress = new Progress(`verify s3://${bucket}/${key}`, out.ContentLength, context.showProgress);

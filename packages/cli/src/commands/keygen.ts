@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { LocalKeyring } from '@encrypted-stream/codec';
 import type { Command } from '../command';
 import { stringOption } from '../command';
@@ -20,7 +20,9 @@ export const keygen: Command = {
     if (args.length > 0) throw usageError('keygen takes no positional arguments');
     const path = keyringPath(context.options.keyring);
     const id = stringOption(values, 'id') ?? defaultKeyId();
-    const key = randomBytes(32);
+    // A plain Uint8Array, not a Buffer: LocalKeyring copies keys with slice(), which on a Buffer is a view,
+    // so zeroing a Buffer below would zero the key the keyring holds (and keygen would save all-zero keys).
+    const key = randomFillSync(new Uint8Array(32));
     let keyring: LocalKeyring;
     try {
       keyring = values.add ? (await loadKeyring(path)).withPrimaryKey(id, key) : LocalKeyring.single(id, key);

@@ -64,10 +64,10 @@ export const decrypt: Command = {
     const input = args[0] ?? '-';
     const output = stringOption(values, 'output') ?? '-';
     const rangeText = stringOption(values, 'range');
+    if (rangeText !== undefined && input === '-') throw usageError('--range needs a file, not stdin');
+    const range = rangeText === undefined ? undefined : parseRangeArgument(rangeText); // before the keyring is read
     const keyring = await context.keyring();
-    if (rangeText !== undefined) {
-      if (input === '-') throw usageError('--range needs a file, not stdin');
-      const range = parseRangeArgument(rangeText);
+    if (range !== undefined) {
       const file = await openEncryptedFile(input, { keyring });
       try {
         const resolved = resolveRangeArgument(range, file.plaintextSize);
