@@ -40,9 +40,18 @@ export function bodySource(body: unknown): ByteSource {
   return body as ByteSource;
 }
 
-/** Wraps plaintext pieces as a Node Readable with the SDK's helpers (transformToByteArray, …). */
-export function toSdkBody(pieces: AsyncIterable<Uint8Array>) {
-  return sdkStreamMixin(Readable.from(pieces, { objectMode: false, highWaterMark: 1 }));
+/**
+ * Wraps plaintext pieces as a Node Readable with the SDK's helpers
+ * (transformToByteArray, …). `source` is the HTTP response they come from:
+ * if the caller destroys the body before reading it to the end, the
+ * response is destroyed too, so its connection goes back to the pool.
+ */
+export function toSdkBody(pieces: AsyncIterable<Uint8Array>, source: unknown) {
+  const body = Readable.from(pieces, { objectMode: false, highWaterMark: 1 });
+  body.once('close', () => {
+    if (!body.readableEnded) discardBody(source);
+  });
+  return sdkStreamMixin(body);
 }
 
 /** Discards a response body so its connection is freed. */

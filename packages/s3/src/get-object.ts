@@ -152,13 +152,14 @@ export const handleGetObject: CommandHandler = async (args, next, runtime) => {
   }
 
   const output = result.output;
+  const response = output.Body;
   const ciphertext = trimRange(output.Body, need.start - span.start, need.end - need.start);
   const plaintext = decryptBody(cipher, ciphertext, {
     firstChunk: plan.firstChunk,
     plaintextSize: size,
     expectFinal: need.end === span.total,
   });
-  output.Body = toSdkBody(trimRange(plaintext, plan.skip, plan.length));
+  output.Body = toSdkBody(trimRange(plaintext, plan.skip, plan.length), response);
   output.ContentLength = plan.length;
   output.ContentRange = range ? `bytes ${wanted.start}-${wanted.end - 1}/${size}` : undefined;
   output.Metadata = userMetadata(output.Metadata);

@@ -119,18 +119,29 @@ interface UploadInternals {
 /**
  * On abort, lib-storage rejects `done()` at once and aborts the multipart
  * upload later, in the background, while parts are still in flight. Wait for
- * those parts, then abort (again) so that when `done()` rejects no upload and
- * no part is left behind.
+ * those parts (up to a bound), then abort (again) so that when `done()`
+ * rejects no upload and no part is left behind.
  */
 async function abortLeftovers(upload: Upload, client: S3Client, bucket: string, key: string): Promise<void> {
   const internals = upload as unknown as UploadInternals;
-  await Promise.allSettled(internals.concurrentUploaders ?? []);
-  if (!internals.uploadId) return;
-  await client
-    .send(
-      new AbortMultipartUploadCommand(
-        withEncryption({ Bucket: bucket, Key: key, UploadId: internals.uploadId }, { raw: true }),
-      ),
-    )
-    .catch(() => {}); // already aborted by lib-storage: NoSuchUpload
+  const settled = Promise.allSettled(internals.concurrentUploaders ?? []);
+  // lib-storage sends parts without the abort signal: a hung part must not hold up the rejection.
+  const drained = await Promise.race([settled.then(() => true), delay(PART_DRAIN_MS).then(() => false)]);
+  const abort = async () => {
+    const uploadId = internals.uploadId;
+    if (!uploadId) return;
+    const input = withEncryption({ Bucket: bucket, Key: key, UploadId: uploadId }, { raw: true });
+    await client.send(new AbortMultipartUploadCommand(input)).catch(() => {}); // already aborted: NoSuchUpload
+  };
+  await abort();
+  // A part still in flight may yet land: abort once more when it settles.
+  if (!drained) void settled.then(abort);
 }
+
+/** How long a failed upload waits for its in-flight parts before aborting anyway. */
+const PART_DRAIN_MS = 2000;
+
+const delay = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
