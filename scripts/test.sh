@@ -24,10 +24,11 @@ step "build"
 pnpm run build
 
 rm -rf "$REPORTS" && mkdir -p "$REPORTS"
-run_jest() { # name dir [jest args...]
+FAILED=()
+run_jest() { # name dir [jest args...]: a failing suite is reported at the end; the others still run
   local name=$1 dir=$2
   shift 2
-  (cd "$dir" && npx jest --ci --json --outputFile="$REPORTS/$name.json" "$@")
+  (cd "$dir" && npx jest --ci --json --outputFile="$REPORTS/$name.json" "$@") || FAILED+=("$name")
 }
 
 step "unit, vector, tamper and property tests"
@@ -70,5 +71,9 @@ node -e '
   }
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
   if (passed === 0 || failed > 0) process.exit(1);
-' "$REPORTS"
+' "$REPORTS" || FAILED+=("summary")
 echo "total time: $((SECONDS - T0))s"
+if [ ${#FAILED[@]} -gt 0 ]; then
+  echo "failed suites: ${FAILED[*]}"
+  exit 1
+fi

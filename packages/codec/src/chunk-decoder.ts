@@ -37,10 +37,15 @@ export class ChunkDecoder {
   readonly #expectFinal: boolean;
   #index: number;
   #done = false;
+  /** A failure found after earlier chunks of the same push authenticated: raised on the next call. */
+  #pending: unknown;
 
   constructor(cipher: StreamCipher, options: ChunkDecoderOptions = {}) {
     const { firstChunk = 0, plaintextSize, expectFinal = true } = options;
     if (!Number.isSafeInteger(firstChunk) || firstChunk < 0) throw new RangeError('firstChunk must be >= 0');
+    if (plaintextSize !== undefined && (!Number.isSafeInteger(plaintextSize) || plaintextSize < 0)) {
+      throw new RangeError(`plaintextSize must be a non-negative safe integer, got ${plaintextSize}`);
+    }
     this.#cipher = cipher;
     this.#index = firstChunk;
     this.#expectFinal = expectFinal;
@@ -74,26 +79,46 @@ export class ChunkDecoder {
 
   /** Queues ciphertext; returns the plaintext of every chunk it completed and authenticated. */
   push(piece: Uint8Array): Uint8Array[] {
+    this.#raisePending();
     if (piece.length === 0) return [];
     if (this.#done) throw new FormatError(ErrorCode.TRAILING_DATA, 'bytes follow the final chunk');
     this.#queue.push(piece);
     const out: Uint8Array[] = [];
-    const full = this.#cipher.chunkSize + CHUNK_OVERHEAD;
-    for (;;) {
-      if (this.#index === this.#finalChunk) {
-        if (this.#queue.length < this.#finalLength) break;
-        out.push(...this.#decode(this.#finalLength, true));
-        if (this.#queue.length > 0) throw new FormatError(ErrorCode.TRAILING_DATA, 'bytes follow the final chunk');
-        break;
-      }
-      if (this.#queue.length < full) break;
-      out.push(...this.#decode(full, false));
+    try {
+      this.#drain(out);
+    } catch (error) {
+      // Chunks that authenticated before the failure are still released; the error follows.
+      if (out.length === 0) throw error;
+      this.#pending = error;
     }
     return out;
   }
 
+  #raisePending(): void {
+    if (this.#pending === undefined) return;
+    const error = this.#pending;
+    this.#pending = undefined;
+    throw error;
+  }
+
+  /** Decodes every complete chunk queued, appending plaintext to `out`. */
+  #drain(out: Uint8Array[]): void {
+    const full = this.#cipher.chunkSize + CHUNK_OVERHEAD;
+    for (;;) {
+      if (this.#index === this.#finalChunk) {
+        if (this.#queue.length < this.#finalLength) break;
+        pushAll(out, this.#decode(this.#finalLength, true));
+        if (this.#queue.length > 0) throw new FormatError(ErrorCode.TRAILING_DATA, 'bytes follow the final chunk');
+        break;
+      }
+      if (this.#queue.length < full) break;
+      pushAll(out, this.#decode(full, false));
+    }
+  }
+
   /** Ends the input; decodes the final chunk or throws ES_TRUNCATED if the input stopped early. */
   finish(): Uint8Array[] {
+    this.#raisePending();
     if (this.#done) return [];
     const rest = this.#queue.length;
     if (rest === 0 && !this.#expectFinal) return [];
@@ -103,4 +128,9 @@ export class ChunkDecoder {
     // Without a known size, the short chunk left at the end is the final one.
     return this.#decode(rest, true);
   }
+}
+
+/** `out.push(...items)` without the spread (a 16 MiB chunk can have many pieces). */
+function pushAll(out: Uint8Array[], items: readonly Uint8Array[]): void {
+  for (let i = 0; i < items.length; i++) out.push(items[i] as Uint8Array);
 }
