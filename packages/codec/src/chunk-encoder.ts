@@ -32,11 +32,19 @@ export class ChunkEncoder {
    */
   push(piece: Uint8Array): Uint8Array[] {
     if (this.#finished) throw new RangeError('push() after finish()');
-    this.#queue.push(piece);
-    const out: Uint8Array[] = [];
     const size = this.#cipher.chunkSize;
+    // Fast path: a piece that is exactly one chunk (a 64 KiB read-stream piece
+    // at the default chunk size) is encrypted as is, without queueing.
+    if (piece.length === size && this.#queue.length === 0) {
+      return this.#cipher.encryptChunk(this.#index++, false, [piece]);
+    }
+    this.#queue.push(piece);
+    if (this.#queue.length < size) return [];
+    const out: Uint8Array[] = [];
     while (this.#queue.length >= size) {
-      out.push(...this.#cipher.encryptChunk(this.#index++, false, this.#queue.take(size)));
+      // A loop, not push(...spread): a 16 MiB chunk of small pieces has many.
+      const chunk = this.#cipher.encryptChunk(this.#index++, false, this.#queue.take(size));
+      for (let i = 0; i < chunk.length; i++) out.push(chunk[i] as Uint8Array);
     }
     return out;
   }

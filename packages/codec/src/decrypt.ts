@@ -1,4 +1,4 @@
-import { ByteQueue } from './byte-queue';
+import { asPiece, ByteQueue, iteratesItself } from './byte-queue';
 import { ChunkDecoder, type ChunkDecoderOptions } from './chunk-decoder';
 import { ErrorCode, FormatError } from './errors';
 import { decodeHeader, type EncryptionHeader } from './header';
@@ -20,8 +20,59 @@ export async function* decryptBody(
     plaintextSize: cipher.header.stream.plaintextSize,
     ...options,
   });
-  for await (const piece of toByteIterable(source)) yield* decoder.push(piece);
-  yield* decoder.finish();
+  // Plain loops rather than `yield*` over arrays (an async-from-sync iterator per piece),
+  // and the source iterated directly where toByteIterable() would just do that.
+  for await (const item of iteratesItself(source) ? source : toByteIterable(source)) {
+    const piece = asPiece(item);
+    const out = decoder.push(piece instanceof Uint8Array ? piece : await piece);
+    for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
+  }
+  const out = decoder.finish();
+  for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
+}
+
+/**
+ * A parsed header, the bytes read past it, and the iterator to read the rest
+ * from (its values go through {@link nextPiece}).
+ */
+interface SplitHeader {
+  header: EncryptionHeader;
+  rest: Uint8Array[];
+  iterator: AsyncIterator<Uint8Array | string>;
+}
+
+/** The next piece of `iterator`, as toByteIterable() would yield it; undefined at the end. */
+async function nextPiece(iterator: AsyncIterator<Uint8Array | string>): Promise<Uint8Array | undefined> {
+  const next = await iterator.next();
+  return next.done ? undefined : asPiece(next.value);
+}
+
+async function splitHeader(source: ByteSource): Promise<SplitHeader> {
+  // Iterated directly when that is what toByteIterable() would do (see iteratesItself).
+  const iterator = iteratesItself(source) ? source[Symbol.asyncIterator]() : toByteIterable(source);
+  const queue = new ByteQueue();
+  let parsed: ReturnType<typeof decodeHeader>;
+  try {
+    for (;;) {
+      const piece = await nextPiece(iterator);
+      if (piece === undefined) {
+        parsed = queue.length > 0 ? decodeHeader(queue.takeContiguous(queue.length)) : undefined;
+        if (!parsed) throw new FormatError(ErrorCode.TRUNCATED, 'the stream ended inside its header');
+        break;
+      }
+      queue.push(piece);
+      const all = queue.takeContiguous(queue.length);
+      parsed = decodeHeader(all);
+      queue.push(all);
+      if (parsed) break;
+    }
+  } catch (error) {
+    await iterator.return?.(); // release the source (a file, a socket)
+    throw error;
+  }
+  const { header, length } = parsed;
+  queue.take(length);
+  return { header, rest: queue.take(queue.length), iterator };
 }
 
 /**
@@ -31,31 +82,13 @@ export async function* decryptBody(
 export async function readHeader(
   source: ByteSource,
 ): Promise<{ header: EncryptionHeader; body: AsyncIterable<Uint8Array> }> {
-  const iterator = toByteIterable(source);
-  const queue = new ByteQueue();
-  let parsed: ReturnType<typeof decodeHeader>;
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) {
-      parsed = queue.length > 0 ? decodeHeader(queue.takeContiguous(queue.length)) : undefined;
-      if (!parsed) throw new FormatError(ErrorCode.TRUNCATED, 'the stream ended inside its header');
-      break;
-    }
-    queue.push(next.value);
-    const all = queue.takeContiguous(queue.length);
-    parsed = decodeHeader(all);
-    queue.push(all);
-    if (parsed) break;
-  }
-  const { header, length } = parsed;
-  queue.take(length);
-  const rest = queue.take(queue.length);
+  const { header, rest, iterator } = await splitHeader(source);
   async function* body() {
     yield* rest;
     for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
+      const piece = await nextPiece(iterator);
+      if (piece === undefined) return;
+      yield piece;
     }
   }
   return { header, body: body() };
@@ -67,9 +100,32 @@ export async function readHeader(
  * @public
  */
 export async function* decryptStream(source: ByteSource, options: OpenOptions): AsyncGenerator<Uint8Array> {
-  const { header, body } = await readHeader(source);
-  const cipher = await openStreamCipher(header, options);
-  yield* decryptBody(cipher, body);
+  const { header, rest, iterator } = await splitHeader(source);
+  let exhausted = false;
+  try {
+    const cipher = await openStreamCipher(header, options);
+    // What decryptBody(cipher, readHeader(source).body) does, without the two
+    // generator levels in between (each costs a few promise jobs per piece).
+    const decoder = new ChunkDecoder(cipher, { plaintextSize: cipher.header.stream.plaintextSize });
+    for (const piece of rest) {
+      const out = decoder.push(piece);
+      for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
+    }
+    for (;;) {
+      // iterator.next() awaited here rather than in nextPiece(): one promise hop less per piece.
+      const next = await iterator.next();
+      if (next.done) break;
+      const value = asPiece(next.value);
+      const out = decoder.push(value instanceof Uint8Array ? value : await value);
+      for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
+    }
+    exhausted = true;
+    const out = decoder.finish();
+    for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
+  } finally {
+    // On an error or an early stop, release the source (a file, a socket).
+    if (!exhausted) await iterator.return?.();
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { asPiece, iteratesItself } from './byte-queue';
 import { ChunkEncoder } from './chunk-encoder';
 import { encodeHeader } from './header';
 import { type ByteSource, collectBytes, toByteIterable } from './sources';
@@ -26,27 +27,12 @@ export interface BodyRunOptions {
  * source disagrees with the expected length (see {@link BodyRunOptions.length}).
  * @public
  */
-export async function* encryptBody(
+export function encryptBody(
   cipher: StreamCipher,
   source: ByteSource,
   options: BodyRunOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  const encoder = new ChunkEncoder(cipher, options.firstChunk ?? 0);
-  const final = options.final ?? true;
-  const expected =
-    options.length ?? (final && (options.firstChunk ?? 0) === 0 ? cipher.header.stream.plaintextSize : undefined);
-  let seen = 0;
-  for await (const piece of toByteIterable(source)) {
-    seen += piece.length;
-    if (expected !== undefined && seen > expected) {
-      throw new RangeError(`source is longer than the ${expected} bytes declared`);
-    }
-    yield* encoder.push(piece);
-  }
-  if (expected !== undefined && seen !== expected) {
-    throw new RangeError(`source ended after ${seen} of the ${expected} bytes declared`);
-  }
-  yield* encoder.finish(final);
+  return encryptRun(cipher, source, options);
 }
 
 /**
@@ -57,10 +43,46 @@ export async function* encryptBody(
  * ```
  * @public
  */
-export async function* encryptStream(source: ByteSource, options: CreateOptions): AsyncGenerator<Uint8Array> {
-  const cipher = await createStreamCipher(options);
-  yield encodeHeader(cipher.header);
-  yield* encryptBody(cipher, source);
+export function encryptStream(source: ByteSource, options: CreateOptions): AsyncGenerator<Uint8Array> {
+  return encryptRun(undefined, source, {}, options);
+}
+
+/**
+ * The body of {@link encryptBody} and {@link encryptStream}. One generator for
+ * both: every `yield*` level would cost a few promise jobs per piece.
+ * Without `cipher`, creates one from `create` and yields the header first.
+ */
+async function* encryptRun(
+  cipher: StreamCipher | undefined,
+  source: ByteSource,
+  options: BodyRunOptions,
+  create?: CreateOptions,
+): AsyncGenerator<Uint8Array> {
+  if (cipher === undefined) {
+    cipher = await createStreamCipher(create as CreateOptions);
+    yield encodeHeader(cipher.header);
+  }
+  const encoder = new ChunkEncoder(cipher, options.firstChunk ?? 0);
+  const final = options.final ?? true;
+  const expected =
+    options.length ?? (final && (options.firstChunk ?? 0) === 0 ? cipher.header.stream.plaintextSize : undefined);
+  let seen = 0;
+  for await (const item of iteratesItself(source) ? source : toByteIterable(source)) {
+    const converted = asPiece(item);
+    const piece = converted instanceof Uint8Array ? converted : await converted;
+    seen += piece.length;
+    if (expected !== undefined && seen > expected) {
+      throw new RangeError(`source is longer than the ${expected} bytes declared`);
+    }
+    // A plain loop: `yield*` over an array goes through an async-from-sync iterator.
+    const out = encoder.push(piece);
+    for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
+  }
+  if (expected !== undefined && seen !== expected) {
+    throw new RangeError(`source ended after ${seen} of the ${expected} bytes declared`);
+  }
+  const out = encoder.finish(final);
+  for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
 }
 
 /**

@@ -41,14 +41,15 @@ export class StreamCipher {
   /** The stream's header (stream header + key block). */
   readonly header: EncryptionHeader;
   readonly #payloadKey: Uint8Array;
-  readonly #headerDigest: Uint8Array;
   readonly #backend: CryptoBackend;
+  readonly #aadBytes = new Uint8Array(41);
+  readonly #aadView = new DataView(this.#aadBytes.buffer);
 
   /** @internal use {@link createStreamCipher} or {@link openStreamCipher}. */
   constructor(header: EncryptionHeader, payloadKey: Uint8Array, backend: CryptoBackend) {
     this.header = header;
     this.#payloadKey = payloadKey;
-    this.#headerDigest = backend.sha256(header.streamBytes);
+    this.#aadBytes.set(backend.sha256(header.streamBytes), 0); // headerDigest, FORMAT.md §2
     this.#backend = backend;
   }
 
@@ -62,12 +63,16 @@ export class StreamCipher {
     return this.#backend;
   }
 
+  /**
+   * headerDigest || u64(index) || u8(final), written into one buffer reused for
+   * every chunk (both backends consume the AAD before returning).
+   */
   #aad(index: number, final: boolean): Uint8Array {
-    const aad = new Uint8Array(41);
-    aad.set(this.#headerDigest, 0);
-    new DataView(aad.buffer).setBigUint64(32, BigInt(index));
-    aad[40] = final ? 1 : 0;
-    return aad;
+    const view = this.#aadView;
+    view.setUint32(32, Math.floor(index / 2 ** 32)); // exact: index < 2^53
+    view.setUint32(36, index >>> 0);
+    view.setUint8(40, final ? 1 : 0);
+    return this.#aadBytes;
   }
 
   /**
