@@ -57,3 +57,11 @@ export class Progress {
     if (this.#enabled) process.stderr.write(`\r${this.line()}\x1b[K\n`);
   }
 }
+
+/** Passes `pieces` through, counting their bytes into `progress`. */
+export async function* counted(pieces: AsyncIterable<Uint8Array>, progress: Progress): AsyncGenerator<Uint8Array> {
+  for await (const piece of pieces) {
+    progress.add(piece.length);
+    yield piece;
+  }
+}

@@ -1,3 +1,4 @@
+import { concatBytes } from './bytes';
 import { type ByteSource, toByteIterable } from './sources';
 
 /**
@@ -45,14 +46,7 @@ export class ByteQueue {
   /** Removes exactly `n` bytes as one contiguous array (copies only if they span pieces). */
   takeContiguous(n: number): Uint8Array {
     const parts = this.take(n);
-    if (parts.length === 1) return parts[0] as Uint8Array;
-    const out = new Uint8Array(n);
-    let offset = 0;
-    for (const p of parts) {
-      out.set(p, offset);
-      offset += p.length;
-    }
-    return out;
+    return parts.length === 1 ? (parts[0] as Uint8Array) : concatBytes(parts);
   }
 }
 

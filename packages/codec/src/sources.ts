@@ -1,3 +1,4 @@
+import { concatBytes } from './bytes';
 /**
  * Anything the streaming APIs read bytes from.
  * @public
@@ -73,16 +74,6 @@ export async function* toByteIterable(source: ByteSource): AsyncGenerator<Uint8A
 /** Collects an async iterable of pieces into one array. @public */
 export async function collectBytes(pieces: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const p of pieces) {
-    parts.push(p);
-    total += p.length;
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  for await (const p of pieces) parts.push(p);
+  return concatBytes(parts);
 }

@@ -4,16 +4,9 @@ import { writeOutput } from '../atomic-output';
 import type { Command } from '../command';
 import { stringOption } from '../command';
 import { usageError } from '../exit-codes';
-import { Progress } from '../progress';
+import { counted, Progress } from '../progress';
 import { parseS3Url } from '../s3-url';
 import { formatBytes, parseRangeArgument } from '../sizes';
-
-async function* counted(body: AsyncIterable<Uint8Array>, progress: Progress): AsyncGenerator<Uint8Array> {
-  for await (const piece of body) {
-    progress.add(piece.length);
-    yield piece;
-  }
-}
 
 /** `get`: download and decrypt to a file (appearing only once every byte authenticated) or stdout. */
 export const get: Command = {

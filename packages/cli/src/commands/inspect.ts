@@ -20,6 +20,13 @@ async function* listObjects(client: S3Client, bucket: string, prefix: string) {
   } while (token);
 }
 
+/** Every object under a prefix, as an array. */
+async function listAllObjects(client: S3Client, bucket: string, prefix: string) {
+  const objects: { key: string; size: number }[] = [];
+  for await (const o of listObjects(client, bucket, prefix)) objects.push(o);
+  return objects;
+}
+
 /** Maps `items` through `worker` with at most `limit` at once, keeping order. */
 async function mapLimit<T, R>(items: T[], limit: number, worker: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
@@ -120,8 +127,7 @@ export const ls: Command = {
     if (args.length !== 1) throw usageError('ls needs one s3://bucket/prefix');
     const { bucket, key: prefix } = parseS3Url(args[0] as string, true);
     const { plain } = await context.clients();
-    const objects = [];
-    for await (const o of listObjects(plain, bucket, prefix)) objects.push(o);
+    const objects = await listAllObjects(plain, bucket, prefix);
     const rows = await mapLimit(objects, 8, async (o) => {
       const info = await describeObject(plain, bucket, o.key);
       return info.encrypted
@@ -191,8 +197,7 @@ export const rotate: Command = {
     const { bucket, key: prefix } = parseS3Url(args[0] as string, true);
     const keyring = await context.keyring();
     const { plain } = await context.clients();
-    const objects = [];
-    for await (const o of listObjects(plain, bucket, prefix)) objects.push(o);
+    const objects = await listAllObjects(plain, bucket, prefix);
     const progress = new Progress(`rotate s3://${bucket}/${prefix}`, objects.length, context.showProgress);
     const summary = { rotated: 0, alreadyCurrent: 0, notEncrypted: 0, failed: 0 };
     const failures: { key: string; error: string }[] = [];

@@ -6,7 +6,7 @@ import { writeOutput } from '../atomic-output';
 import type { Command } from '../command';
 import { stringOption } from '../command';
 import { CliError, ExitCode, usageError } from '../exit-codes';
-import { Progress } from '../progress';
+import { counted, Progress } from '../progress';
 import { parseRangeArgument, parseSize, resolveRangeArgument } from '../sizes';
 
 /** Input stream and its size (undefined for stdin). */
@@ -14,13 +14,6 @@ async function openInput(path: string, stdin: Readable): Promise<{ stream: Async
   if (path === '-') return { stream: stdin };
   const { size } = await stat(path);
   return { stream: createReadStream(path, { highWaterMark: 1024 * 1024 }), size };
-}
-
-async function* counted(pieces: AsyncIterable<Uint8Array>, progress: Progress): AsyncGenerator<Uint8Array> {
-  for await (const piece of pieces) {
-    progress.add(piece.length);
-    yield piece;
-  }
 }
 
 /** `encrypt`: a local file or stdin to the self-contained framing. */
