@@ -20,7 +20,7 @@ export async function writeOutput(path: string, pieces: AsyncIterable<Uint8Array
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.partial`);
   const file: WriteStream = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
   try {
-    await pipeline(pieces, file);
+    await pipeline(coalesce(pieces), file);
     const handle = await open(temp, 'r+');
     await handle.sync();
     await handle.close();
@@ -29,4 +29,23 @@ export async function writeOutput(path: string, pieces: AsyncIterable<Uint8Array
     await unlink(temp).catch(() => {});
     throw error;
   }
+}
+
+/** Bytes gathered per file write: one syscall per MiB instead of three per chunk (nonce, body, tag). */
+const WRITE_SIZE = 1024 * 1024;
+
+/** Joins small pieces into writes of about {@link WRITE_SIZE} bytes. */
+async function* coalesce(pieces: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let batch: Uint8Array[] = [];
+  let size = 0;
+  for await (const piece of pieces) {
+    batch.push(piece);
+    size += piece.length;
+    if (size >= WRITE_SIZE) {
+      yield Buffer.concat(batch, size);
+      batch = [];
+      size = 0;
+    }
+  }
+  if (size > 0) yield Buffer.concat(batch, size);
 }
