@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { LocalKeyring } from '@encrypted-stream/codec';
-import { type EncryptionOptions, type EncryptionPlugin, getEncryptionPlugin } from '@encrypted-stream/s3';
 
 /** The S3 server under test, from `eval "$(bash scripts/s3-server.sh env)"`. */
 export interface S3Env {
@@ -24,41 +22,17 @@ export function s3Env(): S3Env {
 }
 
 /**
- * Client settings for the server under test (or, with `endpoint`, for a proxy in front
- * of it). Path style; `requestChecksumCalculation: 'WHEN_REQUIRED'` because Ceph RGW
- * rejects aws-chunked bodies.
+ * Clients for the server under test (path style, `WHEN_REQUIRED` checksums
+ * because Ceph RGW rejects aws-chunked bodies): the integration suite's,
+ * shared rather than copied. Pass `{ endpoint: proxy.endpoint }` to go
+ * through a fault proxy.
  */
-export function clientConfig(overrides: Partial<S3ClientConfig> = {}): S3ClientConfig {
-  const env = s3Env();
-  return {
-    endpoint: env.endpoint,
-    region: env.region,
-    credentials: { accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    ...overrides,
-  };
-}
-
-/** A plain S3 client (no encryption): sees exactly what the server stores. */
-export function plainClient(overrides: Partial<S3ClientConfig> = {}): S3Client {
-  return new S3Client(clientConfig(overrides));
-}
-
-/** An S3 client with the encryption plugin applied, and the plugin. */
-export interface EncryptedClient {
-  readonly client: S3Client;
-  readonly plugin: EncryptionPlugin;
-}
-
-/** A new S3 client with the encryption plugin (pass `{ endpoint: proxy.endpoint }` to go through a proxy). */
-export function encryptedClient(options: EncryptionOptions, overrides: Partial<S3ClientConfig> = {}): EncryptedClient {
-  const client = plainClient(overrides);
-  const plugin = getEncryptionPlugin(client, options);
-  client.middlewareStack.use(plugin);
-  return { client, plugin };
-}
+export {
+  clientConfig,
+  type EncryptedClient,
+  encryptedClient,
+  plainClient,
+} from '../../../integration/test/helpers/clients';
 
 /** A keyring with one fresh random master key (or a given one, e.g. shared with a child process). */
 export function newKeyring(
