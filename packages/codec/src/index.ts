@@ -54,9 +54,11 @@ export {
 } from './header';
 export type { Keyring } from './keyring';
 export { LocalKeyring, type LocalKeyringJSON } from './local-keyring';
+export { decryptingStream, encryptingStream } from './node-streams';
 export { type BodyReader, decryptRange, verifiedPlaintextSize } from './random-access';
 export { bufferSource, fileSource, type RandomAccessSource } from './random-access-source';
 export { trimRange } from './range';
+export { RangeDecoder, type RangeDecoderOptions } from './range-decoder';
 export { type ByteSource, collectBytes, toByteIterable } from './sources';
 export {
   type CreateOptions,

@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import type { ByteSource } from '@encrypted-stream/codec';
+import { type ByteSource, decryptingStream, type RangeDecoder } from '@encrypted-stream/codec';
 import { sdkStreamMixin } from '@smithy/core/serde';
+import type { SdkStream } from '@smithy/types';
 
 /** Request bodies the SDK accepts for PutObject / UploadPart. */
 export type RequestBody = string | Uint8Array | Blob | Readable | ReadableStream<Uint8Array>;
@@ -41,17 +42,13 @@ export function bodySource(body: unknown): ByteSource {
 }
 
 /**
- * Wraps plaintext pieces as a Node Readable with the SDK's helpers
- * (transformToByteArray, …). `source` is the HTTP response they come from:
- * if the caller destroys the body before reading it to the end, the
- * response is destroyed too, so its connection goes back to the pool.
+ * Decrypts a GetObject response body as it streams (see the codec's
+ * `decryptingStream`), with the SDK's helpers (transformToByteArray, …).
+ * Destroying the body before its end destroys the response too, so its
+ * connection is freed.
  */
-export function toSdkBody(pieces: AsyncIterable<Uint8Array>, source: unknown) {
-  const body = Readable.from(pieces, { objectMode: false, highWaterMark: 1 });
-  body.once('close', () => {
-    if (!body.readableEnded) discardBody(source);
-  });
-  return sdkStreamMixin(body);
+export function toPlaintextBody(response: unknown, decoder: RangeDecoder): SdkStream<Readable> {
+  return sdkStreamMixin(decryptingStream(decoder, response as ByteSource)) as SdkStream<Readable>;
 }
 
 /** Discards a response body so its connection is freed. */
@@ -62,14 +59,13 @@ export function discardBody(body: unknown): void {
 }
 
 /**
- * A request body streaming `pieces`, and a promise that rejects if producing
- * them fails (source error, wrong length). The SDK sends a Readable body with
- * `pipe()`, which does not forward errors: without this the request would
- * hang and the error would crash the process. Here the error destroys the
- * HTTP request, and callers race `failed` against the send so it rejects at once.
+ * `body` made safe to send, and a promise that rejects if producing it fails
+ * (source error, wrong length). The SDK sends a Readable body with `pipe()`,
+ * which does not forward errors: without this the request would hang and the
+ * error would crash the process. Here the error destroys the HTTP request, and
+ * callers race `failed` against the send so it rejects at once.
  */
-export function toRequestBody(pieces: AsyncIterable<Uint8Array>): { body: Readable; failed: Promise<never> } {
-  const body = Readable.from(pieces, { objectMode: false });
+export function toRequestBody(body: Readable): { body: Readable; failed: Promise<never> } {
   let fail: (error: unknown) => void = () => {};
   const failed = new Promise<never>((_, reject) => {
     fail = reject;

@@ -1,16 +1,14 @@
 import { HeadObjectCommand, type HeadObjectCommandInput, S3ServiceException } from '@aws-sdk/client-s3';
 import {
   chunkOffset,
-  decryptBody,
   ErrorCode,
   FormatError,
-  openStreamCipher,
   planRange,
+  RangeDecoder,
   suffixFetchLength,
-  trimRange,
   verifiedPlaintextSize,
 } from '@encrypted-stream/codec';
-import { discardBody, toSdkBody } from './body';
+import { discardBody, toPlaintextBody } from './body';
 import { EncryptedS3Error, S3ErrorCode, unsupported } from './errors';
 import type { Args, CommandHandler, Next, Result } from './handler';
 import { withEncryption } from './markers';
@@ -125,10 +123,7 @@ export const handleGetObject: CommandHandler = async (args, next, runtime) => {
     return send(input.Range);
   }
   const cipher = await discardingOnError(result, () =>
-    openStreamCipher(header, {
-      keyring: options.keyring,
-      context: options.contextFor({ bucket: input.Bucket, key: input.Key }),
-    }),
+    runtime.streams.open(header, options.contextFor({ bucket: input.Bucket, key: input.Key })),
   );
   const size = await discardingOnError(result, () => verifiedPlaintextSize(cipher, span.total));
   const wanted = range ? resolveRange(range, size) : { start: 0, end: size };
@@ -152,14 +147,16 @@ export const handleGetObject: CommandHandler = async (args, next, runtime) => {
   }
 
   const output = result.output;
-  const response = output.Body;
-  const ciphertext = trimRange(output.Body, need.start - span.start, need.end - need.start);
-  const plaintext = decryptBody(cipher, ciphertext, {
+  const decoder = new RangeDecoder(cipher, {
+    cipherSkip: need.start - span.start,
+    cipherLength: need.end - need.start,
     firstChunk: plan.firstChunk,
     plaintextSize: size,
     expectFinal: need.end === span.total,
+    skip: plan.skip,
+    length: plan.length,
   });
-  output.Body = toSdkBody(trimRange(plaintext, plan.skip, plan.length), response);
+  output.Body = toPlaintextBody(output.Body, decoder);
   output.ContentLength = plan.length;
   output.ContentRange = range ? `bytes ${wanted.start}-${wanted.end - 1}/${size}` : undefined;
   output.Metadata = userMetadata(output.Metadata);

@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { InitializeHandler, InitializeHandlerArguments, InitializeHandlerOutput } from '@smithy/types';
 import type { ResolvedOptions } from './options';
+import type { StreamCache } from './stream-cache';
 import type { UploadRegistry } from './upload-registry';
 
 /** The arguments and continuation of one intercepted command. */
@@ -16,6 +17,8 @@ export interface PluginRuntime {
   /** Sends plugin-internal requests (marked raw so the plugin passes them through). */
   readonly client: S3Client;
   readonly uploads: UploadRegistry;
+  /** Streams reads already opened. */
+  readonly streams: StreamCache;
 }
 
 /** Handles one command type. */

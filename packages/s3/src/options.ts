@@ -1,5 +1,6 @@
 import type { EncryptionContext, Keyring } from '@encrypted-stream/codec';
 import { assertChunkSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
+import { DEFAULT_STREAM_CACHE_SIZE } from './stream-cache';
 
 /**
  * Where an object lives; what a context function binds to.
@@ -34,6 +35,13 @@ export interface EncryptionOptions {
   readonly partSize?: number;
   /** Return objects without encryption metadata as they are, instead of failing with ES_NOT_ENCRYPTED. */
   readonly passthrough?: boolean;
+  /**
+   * How many opened objects reads remember (default 256; 0 turns it off), so
+   * that repeated ranged reads of one object skip the key unwrap and key
+   * derivation. Each entry keeps one derived payload key in memory; a
+   * keyring call (a KMS request) is saved on every hit.
+   */
+  readonly streamCacheSize?: number;
 }
 
 /** Options with defaults applied and checked. */
@@ -44,6 +52,7 @@ export interface ResolvedOptions {
   readonly chunkSize: number;
   readonly partSize: number;
   readonly passthrough: boolean;
+  readonly streamCacheSize: number;
 }
 
 /** Default part size of the low-level multipart path. */
@@ -65,6 +74,10 @@ export function resolveOptions(options: EncryptionOptions): ResolvedOptions {
   else if (context === 'location') contextFor = ({ bucket, key }) => ({ bucket, key });
   else if (typeof context === 'function') contextFor = context;
   else throw new TypeError("options.context must be 'none', 'location' or a function");
+  const streamCacheSize = options.streamCacheSize ?? DEFAULT_STREAM_CACHE_SIZE;
+  if (!Number.isSafeInteger(streamCacheSize) || streamCacheSize < 0) {
+    throw new RangeError(`streamCacheSize must be a non-negative integer, got ${streamCacheSize}`);
+  }
   return {
     keyring: options.keyring,
     contextFor,
@@ -72,6 +85,7 @@ export function resolveOptions(options: EncryptionOptions): ResolvedOptions {
     chunkSize,
     partSize,
     passthrough: options.passthrough ?? false,
+    streamCacheSize,
   };
 }
 

@@ -22,6 +22,7 @@ import {
 } from './multipart';
 import { type EncryptionOptions, resolveOptions } from './options';
 import { handlePutObject } from './put-object';
+import { StreamCache } from './stream-cache';
 import { UploadRegistry } from './upload-registry';
 import { fromResumeToken, toResumeToken } from './upload-state';
 
@@ -75,7 +76,13 @@ export interface EncryptionPlugin extends Pluggable<any, any> {
  */
 export function getEncryptionPlugin(client: S3Client, options: EncryptionOptions): EncryptionPlugin {
   if (!client || typeof client.send !== 'function') throw new TypeError('client must be an S3Client');
-  const runtime: PluginRuntime = { options: resolveOptions(options), client, uploads: new UploadRegistry() };
+  const resolved = resolveOptions(options);
+  const runtime: PluginRuntime = {
+    options: resolved,
+    client,
+    uploads: new UploadRegistry(),
+    streams: new StreamCache(resolved.keyring, resolved.streamCacheSize),
+  };
   const middleware: InitializeMiddleware<any, any> = (next, context: HandlerExecutionContext) => async (args) => {
     const handler = context.commandName ? HANDLERS[context.commandName] : undefined;
     if (!handler || commandOptions(args.input).raw) return next(args);

@@ -1,4 +1,10 @@
-import { ciphertextSize, collectBytes, createStreamCipher, encryptBody } from '@encrypted-stream/codec';
+import {
+  ciphertextSize,
+  collectBytes,
+  createStreamCipher,
+  encryptBody,
+  encryptingStream,
+} from '@encrypted-stream/codec';
 import { bodySource, isInMemory, knownLength, toRequestBody } from './body';
 import type { CommandHandler } from './handler';
 import { assertNoReservedMetadata, encryptionMetadata } from './metadata';
@@ -26,13 +32,13 @@ export const handlePutObject: CommandHandler = async (args, next, runtime) => {
     plaintextSize,
     context: options.contextFor({ bucket: input.Bucket, key: input.Key }),
   });
-  const chunks = encryptBody(cipher, bodySource(input.Body));
-  const streamed = isInMemory(input.Body) ? undefined : toRequestBody(chunks);
+  const source = bodySource(input.Body);
+  const streamed = isInMemory(input.Body) ? undefined : toRequestBody(encryptingStream(cipher, source));
   const sent = next({
     ...args,
     input: {
       ...input,
-      Body: streamed ? streamed.body : await collectBytes(chunks),
+      Body: streamed ? streamed.body : await collectBytes(encryptBody(cipher, source)),
       ContentLength: ciphertextSize(plaintextSize, cipher.chunkSize),
       Metadata: { ...input.Metadata, ...encryptionMetadata(cipher.header) },
     },

@@ -7,6 +7,7 @@ import {
   createStreamCipher,
   type EncryptionHeader,
   encryptBody,
+  encryptingStream,
   fromDetachedHeader,
   openStreamCipher,
   type StreamCipher,
@@ -73,10 +74,12 @@ export async function encryptPart(
   }
   const { cipher } = state;
   const firstChunk = (partNumber - 1) * (state.partSize / cipher.chunkSize);
-  const chunks = encryptBody(cipher, bodySource(body), { firstChunk, final, length });
-  const streamed = isInMemory(body) ? undefined : toRequestBody(chunks);
+  const run = { firstChunk, final, length };
+  const streamed = isInMemory(body) ? undefined : toRequestBody(encryptingStream(cipher, bodySource(body), run));
   return {
-    ...(streamed ? { Body: streamed.body, failed: streamed.failed } : { Body: await collectBytes(chunks) }),
+    ...(streamed
+      ? { Body: streamed.body, failed: streamed.failed }
+      : { Body: await collectBytes(encryptBody(cipher, bodySource(body), run)) }),
     ContentLength: final
       ? ciphertextSize(length, cipher.chunkSize)
       : chunkOffset(length / cipher.chunkSize, cipher.chunkSize),

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import { AbortMultipartUploadCommand, type PutObjectCommandInput, type S3Client, type Tag } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ciphertextSize, createStreamCipher, encryptBody } from '@encrypted-stream/codec';
+import { ciphertextSize, createStreamCipher, encryptingStream } from '@encrypted-stream/codec';
 import { bodySource, knownLength } from './body';
 import { withEncryption } from './markers';
 import { assertNoReservedMetadata, encryptionMetadata } from './metadata';
@@ -88,7 +88,7 @@ export class EncryptedUpload extends EventEmitter {
       params: withEncryption(
         {
           ...params,
-          Body: Readable.from(encryptBody(cipher, bodySource(params.Body)), { objectMode: false }),
+          Body: encryptingStream(cipher, bodySource(params.Body)),
           ContentLength: plaintextSize === undefined ? undefined : ciphertextSize(plaintextSize, cipher.chunkSize),
           Metadata: { ...params.Metadata, ...encryptionMetadata(cipher.header) },
         },
