@@ -12,13 +12,17 @@
  *
  * Also BENCH_RANGE_KIB (1024), BENCH_WARMUP_SECONDS (3), BENCH_VERIFY_EVERY (8), BENCH_ROUNDS (1:
  * split BENCH_SECONDS into that many alternating slices, fairer on a busy machine) and BENCH_PROFILE_DIR
- * (write each gateway process's V8 CPU profile there).
+ * (write each gateway process's V8 CPU profile there), BENCH_PIN=1 (the gateway on the last CPU, the load
+ * generator and a local Ceph S3 server on the others: the gateway with a core of its own, as when S3 is remote).
  */
 import './from-source';
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cpus } from 'node:os';
+import { performance as nodePerformance } from 'node:perf_hooks';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -41,6 +45,7 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const VERIFY_EVERY = Number(process.env.BENCH_VERIFY_EVERY ?? 8); // check every Nth response byte for byte
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1)); // alternating slices of BENCH_SECONDS
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR; // write each gateway's V8 CPU profile there
+const PIN = process.env.BENCH_PIN === '1' && cpus().length >= 2; // the gateway on a core of its own
 
 type Kind = 'plain' | 'encrypted';
 
@@ -69,6 +74,8 @@ interface ChildStats {
   handled: number;
   s3Requests: number;
   rssMiB: number;
+  /** Milliseconds the event loop was busy (not waiting for I/O). */
+  loopBusyMs: number;
 }
 
 type ToChild = { type: 'reset' } | { type: 'stats' };
@@ -103,6 +110,7 @@ async function child(kind: Kind): Promise<void> {
   });
   server.keepAliveTimeout = 60_000;
   let cpu = process.cpuUsage();
+  let loop = nodePerformance.eventLoopUtilization();
   let t0 = performance.now();
   server.listen(0, '127.0.0.1', () => {
     const message: FromChild = { type: 'listening', port: (server.address() as AddressInfo).port };
@@ -111,6 +119,7 @@ async function child(kind: Kind): Promise<void> {
   process.on('message', (message: ToChild) => {
     if (message.type === 'reset') {
       cpu = process.cpuUsage();
+      loop = nodePerformance.eventLoopUtilization();
       t0 = performance.now();
       handled = 0;
       s3Requests = 0;
@@ -124,6 +133,7 @@ async function child(kind: Kind): Promise<void> {
         handled,
         s3Requests,
         rssMiB: process.memoryUsage.rss() / MiB,
+        loopBusyMs: nodePerformance.eventLoopUtilization(loop).active,
       };
       process.send?.(reply);
     }
@@ -150,6 +160,7 @@ async function startChild(kind: Kind, env: Record<string, string>): Promise<Gate
     env: { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: 'true' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  if (PIN && proc.pid !== undefined) pin(proc.pid, String(cpus().length - 1));
   const queue: FromChild[] = [];
   const waiting: ((m: FromChild) => void)[] = [];
   proc.on('message', (m: FromChild) => {
@@ -273,21 +284,86 @@ function percentile(values: number[], p: number): number {
 interface Measurement {
   result: LoadResult;
   stats: ChildStats;
+  /** CPU seconds of this process (the load generator) over the slice. */
+  loadCpu: number;
+  /** CPU seconds of the local S3 server's processes over the slice (0 when it is not on this machine). */
+  s3Cpu: number;
+}
+
+const S3_PROCESSES = new Set(['radosgw', 'ceph-osd', 'ceph-mon']);
+
+/** The local Ceph processes' /proc/PID/stat lines (none when the S3 server is elsewhere). */
+function s3ServerStats(): { pid: number; fields: string[] }[] {
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return [];
+  }
+  const out: { pid: number; fields: string[] }[] = [];
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (S3_PROCESSES.has(name))
+        out.push({ pid: Number(pid), fields: stat.slice(stat.lastIndexOf(')') + 2).split(' ') });
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU seconds used so far by the local Ceph processes: utime + stime, fields 14 and 15 of stat, in USER_HZ. */
+function s3ServerCpuSeconds(): number {
+  return s3ServerStats().reduce((sum, { fields }) => sum + Number(fields[11]) + Number(fields[12]), 0) / 100;
+}
+
+/** Sets the CPU affinity of every thread of `pid` (taskset from util-linux). */
+function pin(pid: number, cpus: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+/**
+ * BENCH_PIN: the gateway processes on the last CPU, the load generator and
+ * the S3 server on the others, as when the gateway has a core of its own
+ * (S3 on other machines). Returns what undoes it.
+ */
+function pinAllButGateway(): () => void {
+  const all = `0-${cpus().length - 1}`;
+  const others = `0-${cpus().length - 2}`;
+  const pids = [process.pid, ...s3ServerStats().map((s) => s.pid)];
+  for (const pid of pids) pin(pid, others);
+  return () => {
+    for (const pid of pids) {
+      try {
+        pin(pid, all);
+      } catch {
+        // gone
+      }
+    }
+  };
 }
 
 /** One measured slice against a running gateway: its load and the gateway's own counters over it. */
 async function slice(gateway: Gateway, data: Buffer, seconds: number): Promise<Measurement> {
   gateway.request({ type: 'reset' });
+  const cpu0 = process.cpuUsage();
+  const s30 = s3ServerCpuSeconds();
   const result = await load(gateway.port, '/object.bin', data, seconds);
+  const used = process.cpuUsage(cpu0);
+  const s3Cpu = s3ServerCpuSeconds() - s30;
   gateway.request({ type: 'stats' });
   const stats = await gateway.next();
   if (stats.type !== 'stats') throw new Error('unexpected message from the gateway');
-  return { result, stats };
+  return { result, stats, loadCpu: (used.user + used.system) / 1e6, s3Cpu };
 }
 
 function merge(a: Measurement | undefined, b: Measurement): Measurement {
   if (!a) return b;
   return {
+    loadCpu: a.loadCpu + b.loadCpu,
+    s3Cpu: a.s3Cpu + b.s3Cpu,
     result: {
       requests: a.result.requests + b.result.requests,
       bytes: a.result.bytes + b.result.bytes,
@@ -304,6 +380,7 @@ function merge(a: Measurement | undefined, b: Measurement): Measurement {
       handled: a.stats.handled + b.stats.handled,
       s3Requests: a.stats.s3Requests + b.stats.s3Requests,
       rssMiB: Math.max(a.stats.rssMiB, b.stats.rssMiB),
+      loopBusyMs: a.stats.loopBusyMs + b.stats.loopBusyMs,
     },
   };
 }
@@ -350,10 +427,20 @@ async function main() {
       `gateway benchmark against ${config.endpoint}: one ${SIZE / MiB} MiB object (uploaded plain and encrypted in ` +
         `${((performance.now() - t0) / 1000).toFixed(1)} s), ${CLIENTS} keep-alive clients, random ${RANGE / 1024} KiB ` +
         `ranges, ${SECONDS} s each${ROUNDS > 1 ? ` in ${ROUNDS} alternating slices` : ''} after ${WARMUP_SECONDS} s ` +
-        `warm-up, every ${VERIFY_EVERY}th response checked byte for byte\n`,
+        `warm-up, every ${VERIFY_EVERY}th response checked byte for byte; ` +
+        (PIN
+          ? `gateway pinned to CPU ${cpus().length - 1}, load generator and S3 server to the others\n`
+          : `gateway, load generator and S3 server sharing all ${cpus().length} CPUs\n`),
     );
     const env = { BENCH_BUCKET: Bucket, BENCH_KEY: masterKey.toString('base64') };
-    const { plain, encrypted } = await measureBoth(env, data);
+    const unpin = PIN ? pinAllButGateway() : () => {};
+    let measured: Record<Kind, Measurement>;
+    try {
+      measured = await measureBoth(env, data);
+    } finally {
+      unpin();
+    }
+    const { plain, encrypted } = measured;
 
     const rows: [string, (m: Measurement) => number, number][] = [
       ['requests/s', (m) => m.result.requests / m.result.seconds, 1],
@@ -367,17 +454,20 @@ async function main() {
         (m) => (m.stats.cpuUserMs + m.stats.cpuSystemMs) / 1000 / (m.result.bytes / 1e9),
         2,
       ],
+      ['gateway event loop busy (%)', (m) => (m.stats.loopBusyMs / m.stats.wallMs) * 100, 0],
       ['gateway RSS (MiB)', (m) => m.stats.rssMiB, 0],
+      ['load generator CPU (% of one core)', (m) => (m.loadCpu / m.result.seconds) * 100, 0],
+      ['S3 server CPU (% of one core)', (m) => (m.s3Cpu / m.result.seconds) * 100, 0],
       ['S3 requests per HTTP request', (m) => m.stats.s3Requests / Math.max(1, m.stats.handled), 2],
       ['responses checked byte for byte', (m) => m.result.verified, 0],
       ['errors', (m) => m.result.errors, 0],
     ];
     const cell = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '-').padStart(12);
-    console.log(`${''.padEnd(32)}${'plain proxy'.padStart(12)}${'encrypted'.padStart(12)}${'enc/plain'.padStart(12)}`);
+    console.log(`${''.padEnd(36)}${'plain proxy'.padStart(12)}${'encrypted'.padStart(12)}${'enc/plain'.padStart(12)}`);
     for (const [label, value, digits] of rows) {
       const p = value(plain);
       const e = value(encrypted);
-      console.log(`${label.padEnd(32)}${cell(p, digits)}${cell(e, digits)}${cell(p === 0 ? Number.NaN : e / p, 2)}`);
+      console.log(`${label.padEnd(36)}${cell(p, digits)}${cell(e, digits)}${cell(p === 0 ? Number.NaN : e / p, 2)}`);
     }
     const throughputRatio =
       encrypted.result.bytes / encrypted.result.seconds / (plain.result.bytes / plain.result.seconds);
