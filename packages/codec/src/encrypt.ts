@@ -48,6 +48,15 @@ export function encryptStream(source: ByteSource, options: CreateOptions): Async
 }
 
 /**
+ * The plaintext bytes a run must hold, when known: the caller's `length`, or
+ * for a whole stream the size recorded in its header.
+ */
+export function declaredLength(cipher: StreamCipher, options: BodyRunOptions): number | undefined {
+  const final = options.final ?? true;
+  return options.length ?? (final && (options.firstChunk ?? 0) === 0 ? cipher.header.stream.plaintextSize : undefined);
+}
+
+/**
  * The body of {@link encryptBody} and {@link encryptStream}. One generator for
  * both: every `yield*` level would cost a few promise jobs per piece.
  * Without `cipher`, creates one from `create` and yields the header first.
@@ -64,8 +73,7 @@ async function* encryptRun(
   }
   const encoder = new ChunkEncoder(cipher, options.firstChunk ?? 0);
   const final = options.final ?? true;
-  const expected =
-    options.length ?? (final && (options.firstChunk ?? 0) === 0 ? cipher.header.stream.plaintextSize : undefined);
+  const expected = declaredLength(cipher, options);
   let seen = 0;
   for await (const item of iteratesItself(source) ? source : toByteIterable(source)) {
     const converted = asPiece(item);

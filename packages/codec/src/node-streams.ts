@@ -1,13 +1,33 @@
 import { pipeline, Readable, Transform } from 'node:stream';
 import { ChunkEncoder } from './chunk-encoder';
-import type { BodyRunOptions } from './encrypt';
+import { type BodyRunOptions, declaredLength } from './encrypt';
 import type { RangeDecoder } from './range-decoder';
 import { type ByteSource, toByteIterable } from './sources';
 import type { StreamCipher } from './stream-cipher';
 
-/** Pushes every piece of `pieces` (a loop: `push(...spread)` is not a stream API). */
-function pushAll(stream: Transform, pieces: readonly Uint8Array[]): void {
-  for (let i = 0; i < pieces.length; i++) stream.push(pieces[i]);
+/**
+ * A Transform driven by a synchronous codec: each written piece goes through
+ * `onPiece`, the end through `onEnd`, and what they return is passed on; what
+ * they throw errors the stream.
+ */
+function piecewise(onPiece: (piece: Uint8Array) => Uint8Array[], onEnd: () => Uint8Array[]): Transform {
+  const run = (stream: Transform, produce: () => Uint8Array[], done: (error?: Error) => void) => {
+    try {
+      const out = produce();
+      for (let i = 0; i < out.length; i++) stream.push(out[i]);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  };
+  return new Transform({
+    transform(piece: Uint8Array, _encoding, done) {
+      run(this, () => onPiece(piece), done);
+    },
+    flush(done) {
+      run(this, onEnd, done);
+    },
+  });
 }
 
 /**
@@ -37,36 +57,23 @@ function through(source: ByteSource, transform: Transform): Transform {
 export function encryptingStream(cipher: StreamCipher, source: ByteSource, options: BodyRunOptions = {}): Readable {
   const encoder = new ChunkEncoder(cipher, options.firstChunk ?? 0);
   const final = options.final ?? true;
-  const expected =
-    options.length ?? (final && (options.firstChunk ?? 0) === 0 ? cipher.header.stream.plaintextSize : undefined);
+  const expected = declaredLength(cipher, options);
   let seen = 0;
-  const transform = new Transform({
-    transform(piece: Uint8Array, _encoding, done) {
+  const transform = piecewise(
+    (piece) => {
       seen += piece.length;
       if (expected !== undefined && seen > expected) {
-        done(new RangeError(`source is longer than the ${expected} bytes declared`));
-        return;
+        throw new RangeError(`source is longer than the ${expected} bytes declared`);
       }
-      try {
-        pushAll(this, encoder.push(piece));
-        done();
-      } catch (error) {
-        done(error as Error);
-      }
+      return encoder.push(piece);
     },
-    flush(done) {
+    () => {
       if (expected !== undefined && seen !== expected) {
-        done(new RangeError(`source ended after ${seen} of the ${expected} bytes declared`));
-        return;
+        throw new RangeError(`source ended after ${seen} of the ${expected} bytes declared`);
       }
-      try {
-        pushAll(this, encoder.finish(final));
-        done();
-      } catch (error) {
-        done(error as Error);
-      }
+      return encoder.finish(final);
     },
-  });
+  );
   return through(source, transform);
 }
 
@@ -78,23 +85,9 @@ export function encryptingStream(cipher: StreamCipher, source: ByteSource, optio
  * @public
  */
 export function decryptingStream(decoder: RangeDecoder, source: ByteSource): Readable {
-  const transform = new Transform({
-    transform(piece: Uint8Array, _encoding, done) {
-      try {
-        pushAll(this, decoder.push(piece));
-        done();
-      } catch (error) {
-        done(error as Error);
-      }
-    },
-    flush(done) {
-      try {
-        pushAll(this, decoder.finish());
-        done();
-      } catch (error) {
-        done(error as Error);
-      }
-    },
-  });
+  const transform = piecewise(
+    (piece) => decoder.push(piece),
+    () => decoder.finish(),
+  );
   return through(source, transform);
 }
