@@ -1,6 +1,8 @@
 /**
  * Where the gateway may read: one bucket (optionally under a prefix), or
- * several `bucket` / `bucket/prefix` entries addressed as `/bucket/key`.
+ * several `bucket` / `bucket/folder` entries addressed as `/bucket/key`.
+ * An entry's folder is a whole path segment: `media/pub` (or `media/pub/`)
+ * allows `media` keys under `pub/`, never `public/…` or `pub-private/…`.
  * @public
  */
 export type GatewayScope =
@@ -36,7 +38,8 @@ export function resolveObjectPath(rawPath: string, scope: GatewayScope): { bucke
   const allowed = scope.allow.some((entry) => {
     const slash = entry.indexOf('/');
     const allowedBucket = slash < 0 ? entry : entry.slice(0, slash);
-    const prefix = slash < 0 ? '' : entry.slice(slash + 1);
+    const folder = slash < 0 ? '' : entry.slice(slash + 1);
+    const prefix = folder === '' || folder.endsWith('/') ? folder : `${folder}/`;
     return allowedBucket === bucket && key.startsWith(prefix);
   });
   return allowed ? { bucket, key } : undefined;
