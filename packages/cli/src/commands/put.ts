@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -21,7 +21,8 @@ import {
   writeJournal,
 } from '../upload-journal';
 
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+/** SHA-256 in hex, on libuv's threadpool: it runs on another core while the part is encrypted and sent. */
+const sha256 = async (data: Uint8Array) => Buffer.from(await webcrypto.subtle.digest('SHA-256', data)).toString('hex');
 
 /** Runs `worker` over `items` with at most `limit` in flight; stops at the first failure. */
 async function inParallel<T>(items: T[], limit: number, worker: (item: T) => Promise<void>): Promise<void> {
@@ -116,7 +117,7 @@ async function putFile(settings: PutSettings, path: string, values: OptionValues
   try {
     // Re-hash the parts already stored: a file edited in place with its mtime restored is still caught.
     for (const [part, hash] of uploaded) {
-      if (part > parts || sha256(await readPart(handle, part, partSize, info.size)) !== hash) {
+      if (part > parts || (await sha256(await readPart(handle, part, partSize, info.size))) !== hash) {
         throw new CliError(
           ExitCode.SOURCE_CHANGED,
           `part ${part} of ${path} differs from what was uploaded; not mixing (use --restart to start over)`,
@@ -157,8 +158,10 @@ async function putFile(settings: PutSettings, path: string, values: OptionValues
       await inParallel(todo, settings.concurrency, async (n) => {
         if (signal.aborted) throw interrupted(bucket, key, true);
         const data = await readPart(handle, n, partSize, info.size);
-        const hash = sha256(data);
-        await active.uploadPart(n, data, { isLastPart: n === parts, abortSignal: signal });
+        const [hash] = await Promise.all([
+          sha256(data),
+          active.uploadPart(n, data, { isLastPart: n === parts, abortSignal: signal }),
+        ]);
         await record(n, hash);
         progress.add(data.length);
       });
