@@ -3,33 +3,22 @@
  * client and look for the plaintext (and the keys) in it.
  */
 import { randomBytes } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DEFAULT_CHUNK_SIZE, fromDetachedHeader } from '@encrypted-stream/codec';
 import { EncryptedMultipartUpload, EncryptedUpload, METADATA_KEYS } from '@encrypted-stream/s3';
-import { useBucket } from './helpers/bucket';
-import { type EncryptedClient, encryptedClient, newKeyring, plainClient } from './helpers/clients';
+import { useEncryptedBucket } from './helpers/bucket';
+import { newKeyring } from './helpers/clients';
 import { markedBytes } from './helpers/data';
 import { getBytes, getRaw, type RawObject } from './helpers/objects';
 import { contains } from './helpers/streams';
 
-const bucket = useBucket('at-rest');
 const { keyring, masterKey } = newKeyring();
 const MiB = 1024 * 1024;
 /** A distinctive 32-byte marker, written every 4 KiB of the plaintext. */
 const MARKER = Buffer.from('<<encrypted-stream-at-rest-mark>', 'ascii');
 const SIZE = 6 * MiB + 4321;
 const plaintext = markedBytes('at-rest', SIZE, MARKER);
-let enc: EncryptedClient;
-let plain: S3Client;
-
-beforeAll(() => {
-  enc = encryptedClient({ keyring });
-  plain = plainClient();
-});
-afterAll(() => {
-  enc.client.destroy();
-  plain.destroy();
-});
+const { bucket, enc, plain } = useEncryptedBucket('at-rest', { keyring });
 
 /** Checks that nothing of the plaintext or the keys can be found in a stored object. */
 async function expectOpaque(raw: RawObject) {

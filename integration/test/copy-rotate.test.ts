@@ -2,7 +2,7 @@
  * Server-side copies through the plugin, and key rotation with rotateObjectKey
  * (re-wraps the data key by a metadata-only self-copy; the data is not rewritten).
  */
-import { CopyObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalKeyring } from '@encrypted-stream/codec';
 import {
   copySourceOf,
@@ -11,30 +11,19 @@ import {
   rotateObjectKey,
   S3ErrorCode,
 } from '@encrypted-stream/s3';
-import { useBucket } from './helpers/bucket';
-import { type EncryptedClient, encryptedClient, newMasterKey, plainClient } from './helpers/clients';
+import { useEncryptedBucket } from './helpers/bucket';
+import { newMasterKey, withEncryptedClient } from './helpers/clients';
 import { seededBytes } from './helpers/data';
 import { getBytes, getRaw, rejection } from './helpers/objects';
 
-const bucket = useBucket('copy-rotate');
 const oldKey = newMasterKey();
 const newKey = newMasterKey();
 const oldKeyring = LocalKeyring.single('old', oldKey);
 const bothKeyring = oldKeyring.withPrimaryKey('new', newKey);
 const onlyNew = LocalKeyring.single('new', newKey);
-let enc: EncryptedClient;
-let plain: S3Client;
+const { bucket, enc, plain } = useEncryptedBucket('copy-rotate', { keyring: oldKeyring });
 
 const data = seededBytes('copy-rotate', 300_000);
-
-beforeAll(() => {
-  enc = encryptedClient({ keyring: oldKeyring });
-  plain = plainClient();
-});
-afterAll(() => {
-  enc.client.destroy();
-  plain.destroy();
-});
 
 describe('CopyObject through the plugin', () => {
   const Source = 'copy/source ä+b.bin'; // a key that needs URL encoding in CopySource
@@ -106,8 +95,7 @@ describe('CopyObject through the plugin', () => {
   });
 
   test("context 'location': a copy to another key is refused (ES_UNSUPPORTED_OPERATION), in place is fine", async () => {
-    const located = encryptedClient({ keyring: oldKeyring, context: 'location' });
-    try {
+    await withEncryptedClient({ keyring: oldKeyring, context: 'location' }, async (located) => {
       const Key = 'copy/located ü.bin';
       await located.client.send(new PutObjectCommand({ Bucket: bucket.name, Key, Body: data }));
       for (const MetadataDirective of ['COPY', 'REPLACE'] as const) {
@@ -138,9 +126,7 @@ describe('CopyObject through the plugin', () => {
       expect((await getBytes(located.client, { Bucket: bucket.name, Key })).equals(data)).toBe(true);
       const head = await located.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key }));
       expect(head.Metadata).toEqual({ touched: 'yes' });
-    } finally {
-      located.client.destroy();
-    }
+    });
   });
 });
 
@@ -183,14 +169,11 @@ describe('rotateObjectKey', () => {
     expect(after.contentType).toBe('text/x-rotate');
 
     for (const keyring of [bothKeyring, onlyNew]) {
-      const reader = encryptedClient({ keyring });
-      try {
+      await withEncryptedClient({ keyring }, async (reader) => {
         expect((await getBytes(reader.client, { Bucket: bucket.name, Key })).equals(data)).toBe(true);
         const slice = await getBytes(reader.client, { Bucket: bucket.name, Key, Range: 'bytes=70000-70010' });
         expect(slice.equals(data.subarray(70000, 70011))).toBe(true);
-      } finally {
-        reader.client.destroy();
-      }
+      });
     }
     await expect(getBytes(enc.client, { Bucket: bucket.name, Key })).rejects.toMatchObject({ code: 'ES_UNKNOWN_KEY' });
 
@@ -217,29 +200,20 @@ describe('rotateObjectKey', () => {
     await upload.uploadPart(2, big.subarray(P), { isLastPart: true });
     await upload.complete();
     await rotateAndCheck(Key);
-    const reader = encryptedClient({ keyring: onlyNew });
-    try {
+    await withEncryptedClient({ keyring: onlyNew }, async (reader) => {
       expect((await getBytes(reader.client, { Bucket: bucket.name, Key })).equals(big)).toBe(true);
-    } finally {
-      reader.client.destroy();
-    }
+    });
   });
 
   test('a location-bound object stays readable at its location after rotation', async () => {
     const Key = 'rotate/located';
-    const located = encryptedClient({ keyring: oldKeyring, context: 'location' });
-    try {
+    await withEncryptedClient({ keyring: oldKeyring, context: 'location' }, async (located) => {
       await located.client.send(new PutObjectCommand({ Bucket: bucket.name, Key, Body: data }));
-    } finally {
-      located.client.destroy();
-    }
+    });
     await rotateAndCheck(Key);
-    const reader = encryptedClient({ keyring: onlyNew, context: 'location' });
-    try {
+    await withEncryptedClient({ keyring: onlyNew, context: 'location' }, async (reader) => {
       expect((await getBytes(reader.client, { Bucket: bucket.name, Key })).equals(data)).toBe(true);
-    } finally {
-      reader.client.destroy();
-    }
+    });
   });
 
   test('refusals: a keyring without the object’s key → ES_UNKNOWN_KEY, object unchanged; plaintext → ES_NOT_ENCRYPTED', async () => {

@@ -13,7 +13,6 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
-  type S3Client,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -25,28 +24,17 @@ import {
   LocalKeyring,
 } from '@encrypted-stream/codec';
 import { EncryptedMultipartUpload, lastPart, METADATA_KEYS, S3ErrorCode, withEncryption } from '@encrypted-stream/s3';
-import { useBucket } from './helpers/bucket';
-import { type EncryptedClient, encryptedClient, newKeyring, plainClient } from './helpers/clients';
+import { useEncryptedBucket } from './helpers/bucket';
+import { encryptedClient, newKeyring, plainClient } from './helpers/clients';
 import { seededBytes, seededPieces, seededSha256 } from './helpers/data';
 import { getBytes, getRaw, putRaw, rejection } from './helpers/objects';
 import { parallel, shuffled } from './helpers/parallel';
 import { consumeUntilError, contains, hashBody } from './helpers/streams';
 
-const bucket = useBucket('mpu-low');
 const { keyring, keyId, masterKey } = newKeyring();
 const MiB = 1024 * 1024;
 const C = DEFAULT_CHUNK_SIZE;
-let enc: EncryptedClient;
-let plain: S3Client;
-
-beforeAll(() => {
-  enc = encryptedClient({ keyring });
-  plain = plainClient();
-});
-afterAll(() => {
-  enc.client.destroy();
-  plain.destroy();
-});
+const { bucket, enc, plain } = useEncryptedBucket('mpu-low', { keyring });
 
 /** Ciphertext bytes of a full (non-final) part of `partSize` plaintext bytes. */
 const fullPartCipher = (partSize: number) => partSize + (partSize / C) * CHUNK_OVERHEAD;

@@ -10,30 +10,18 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
-  type S3Client,
 } from '@aws-sdk/client-s3';
 import { ciphertextSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
 import { EncryptedUpload, type EncryptedUploadProgress, METADATA_KEYS } from '@encrypted-stream/s3';
-import { useBucket } from './helpers/bucket';
-import { type EncryptedClient, encryptedClient, newKeyring, plainClient } from './helpers/clients';
+import { useEncryptedBucket } from './helpers/bucket';
+import { newKeyring } from './helpers/clients';
 import { seededBytes, seededSha256, seededStream } from './helpers/data';
 import { getBytes, getRaw, rawSize, rejection } from './helpers/objects';
 import { hashBody } from './helpers/streams';
 
-const bucket = useBucket('mpu-high');
 const { keyring } = newKeyring();
 const MiB = 1024 * 1024;
-let enc: EncryptedClient;
-let plain: S3Client;
-
-beforeAll(() => {
-  enc = encryptedClient({ keyring });
-  plain = plainClient();
-});
-afterAll(() => {
-  enc.client.destroy();
-  plain.destroy();
-});
+const { bucket, enc, plain } = useEncryptedBucket('mpu-high', { keyring });
 
 async function uploadsFor(Key: string) {
   const out = await plain.send(new ListMultipartUploadsCommand({ Bucket: bucket.name, Prefix: Key }));

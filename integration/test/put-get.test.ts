@@ -6,29 +6,23 @@ import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { CHUNK_OVERHEAD, ciphertextSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
 import { METADATA_KEYS } from '@encrypted-stream/s3';
-import { useBucket } from './helpers/bucket';
-import { type EncryptedClient, encryptedClient, newKeyring, plainClient } from './helpers/clients';
+import { useEncryptedBucket } from './helpers/bucket';
+import { encryptedClient, newKeyring, withEncryptedClient } from './helpers/clients';
 import { seededBytes, seededPieces } from './helpers/data';
 import { getBytes, getRaw, rawSize, rejection } from './helpers/objects';
 import { readAll } from './helpers/streams';
 
-const bucket = useBucket('put-get');
 const { keyring } = newKeyring();
-let enc: EncryptedClient;
-let plain: S3Client;
+const { bucket, enc, plain } = useEncryptedBucket('put-get', { keyring });
 let tmp: string;
 
 beforeAll(() => {
-  enc = encryptedClient({ keyring });
-  plain = plainClient();
   tmp = mkdtempSync(join(tmpdir(), 'es-it-put-get-'));
 });
 afterAll(() => {
-  enc.client.destroy();
-  plain.destroy();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -266,9 +260,14 @@ describe('failures and retries on the wire', () => {
     }
   });
 
-  /** A client whose requests give up after 3 s instead of hanging. */
-  const impatient = () =>
-    encryptedClient({ keyring }, { requestHandler: { requestTimeout: 3000, throwOnRequestTimeout: true } as never });
+  /** PutObject through a fresh client whose requests give up after 3 s instead of hanging; returns its error. */
+  async function putRejection(input: Omit<PutObjectCommandInput, 'Bucket'>) {
+    return withEncryptedClient(
+      { keyring },
+      (impatient) => rejection(impatient.client.send(new PutObjectCommand({ Bucket: bucket.name, ...input }))),
+      { requestHandler: { requestTimeout: 3000, throwOnRequestTimeout: true } as never },
+    );
+  }
 
   /** A Readable that yields `bytes`, then fails like a disk or network source would. */
   function failingSource(bytes: number): Readable {
@@ -289,27 +288,11 @@ describe('failures and retries on the wire', () => {
    * never ended, so send() hangs until a timeout (none by default).
    */
   test('a stream body that fails mid-way: PutObject rejects with that error (no uncaught error, no hang)', async () => {
-    const client = impatient();
-    try {
-      const error = await rejection(
-        client.client.send(
-          new PutObjectCommand({
-            Bucket: bucket.name,
-            Key: 'fail/source',
-            Body: failingSource(100_000),
-            ContentLength: 1_000_000,
-          }),
-        ),
-      );
-      expect(error.code).toBe('ESOURCE');
-      await expect(
-        plain.send(new HeadObjectCommand({ Bucket: bucket.name, Key: 'fail/source' })),
-      ).rejects.toMatchObject({
-        $metadata: { httpStatusCode: 404 },
-      });
-    } finally {
-      client.client.destroy();
-    }
+    const error = await putRejection({ Key: 'fail/source', Body: failingSource(100_000), ContentLength: 1_000_000 });
+    expect(error.code).toBe('ESOURCE');
+    await expect(plain.send(new HeadObjectCommand({ Bucket: bucket.name, Key: 'fail/source' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
   });
 
   test.each([
@@ -318,22 +301,12 @@ describe('failures and retries on the wire', () => {
   ])(
     'a stream body with %s bytes than its ContentLength: PutObject rejects with RangeError (no uncaught error, no hang)',
     async (_what, actual) => {
-      const client = impatient();
-      try {
-        const error = await rejection(
-          client.client.send(
-            new PutObjectCommand({
-              Bucket: bucket.name,
-              Key: 'fail/length',
-              Body: Readable.from([seededBytes('length', actual)]),
-              ContentLength: 200_000,
-            }),
-          ),
-        );
-        expect(error).toBeInstanceOf(RangeError);
-      } finally {
-        client.client.destroy();
-      }
+      const error = await putRejection({
+        Key: 'fail/length',
+        Body: Readable.from([seededBytes('length', actual)]),
+        ContentLength: 200_000,
+      });
+      expect(error).toBeInstanceOf(RangeError);
     },
   );
 });

@@ -4,30 +4,19 @@
  * objects of another chunk size; the SDK body helpers.
  */
 import { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CHUNK_OVERHEAD, chunkOffset, DEFAULT_CHUNK_SIZE, planRange } from '@encrypted-stream/codec';
 import { EncryptedMultipartUpload } from '@encrypted-stream/s3';
-import { useBucket } from './helpers/bucket';
-import { type EncryptedClient, encryptedClient, newKeyring, plainClient } from './helpers/clients';
+import { useEncryptedBucket } from './helpers/bucket';
+import { type EncryptedClient, encryptedClient, newKeyring } from './helpers/clients';
 import { seededBytes, seededPieces } from './helpers/data';
 import { getBytes, rejection } from './helpers/objects';
 import { maxFetchedBytes, s3Slice } from './helpers/ranges';
 
-const bucket = useBucket('ranges');
 const { keyring } = newKeyring();
 const C = DEFAULT_CHUNK_SIZE;
 const STRIDE = C + CHUNK_OVERHEAD;
-let enc: EncryptedClient;
-let plain: S3Client;
-
-beforeAll(() => {
-  enc = encryptedClient({ keyring });
-  plain = plainClient();
-});
-afterAll(() => {
-  enc.client.destroy();
-  plain.destroy();
-});
+const { bucket, enc, plain } = useEncryptedBucket('ranges', { keyring });
 
 /** Reads `Range` of `Key` through the plugin and checks bytes, headers, and what went over the wire. */
 async function expectRange(Key: string, data: Buffer, Range: string, chunkSize = C) {

@@ -8,32 +8,23 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  type S3Client,
   SelectObjectContentCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { ciphertextSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
 import { S3ErrorCode } from '@encrypted-stream/s3';
-import { useBucket } from './helpers/bucket';
-import { type EncryptedClient, encryptedClient, newKeyring, plainClient } from './helpers/clients';
+import { useEncryptedBucket } from './helpers/bucket';
+import { newKeyring } from './helpers/clients';
 import { seededBytes } from './helpers/data';
 import { rejection } from './helpers/objects';
 
-const bucket = useBucket('unsupported');
 const { keyring } = newKeyring();
 const Key = 'unsupported/object';
 const data = seededBytes('unsupported', 100_000);
-let enc: EncryptedClient;
-let plain: S3Client;
+const { bucket, enc } = useEncryptedBucket('unsupported', { keyring });
 
 beforeAll(async () => {
-  enc = encryptedClient({ keyring });
-  plain = plainClient();
   await enc.client.send(new PutObjectCommand({ Bucket: bucket.name, Key, Body: data }));
-});
-afterAll(() => {
-  enc.client.destroy();
-  plain.destroy();
 });
 
 describe('refused with ES_UNSUPPORTED_OPERATION before any request', () => {

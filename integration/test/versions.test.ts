@@ -9,16 +9,14 @@ import {
   HeadObjectCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
-  type S3Client,
 } from '@aws-sdk/client-s3';
 import { CHUNK_OVERHEAD, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
 import { copySourceOf } from '@encrypted-stream/s3';
-import { useBucket } from './helpers/bucket';
-import { type EncryptedClient, encryptedClient, newKeyring, plainClient } from './helpers/clients';
+import { useEncryptedBucket } from './helpers/bucket';
+import { encryptedClient, newKeyring } from './helpers/clients';
 import { seededBytes, seededPieces } from './helpers/data';
 import { getBytes } from './helpers/objects';
 
-const bucket = useBucket('versions');
 const { keyring } = newKeyring();
 const MiB = 1024 * 1024;
 const Key = 'versioned/object';
@@ -27,12 +25,9 @@ const S1 = 40 * MiB;
 const v2 = seededBytes('versions-v2', 1000);
 let v1Id: string;
 let v2Id: string;
-let enc: EncryptedClient;
-let plain: S3Client;
+const { bucket, enc, plain } = useEncryptedBucket('versions', { keyring });
 
 beforeAll(async () => {
-  enc = encryptedClient({ keyring });
-  plain = plainClient();
   await plain.send(
     new PutBucketVersioningCommand({ Bucket: bucket.name, VersioningConfiguration: { Status: 'Enabled' } }),
   );
@@ -52,10 +47,6 @@ beforeAll(async () => {
   v2Id = put2.VersionId as string;
   expect(v1Id).toBeTruthy();
   expect(v2Id).not.toBe(v1Id);
-});
-afterAll(() => {
-  enc.client.destroy();
-  plain.destroy();
 });
 
 test('latest and older versions read back; HeadObject of each reports its own size', async () => {

@@ -7,9 +7,17 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
+  type MultipartUpload,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { plainClient } from './clients';
+import type { EncryptionOptions } from '@encrypted-stream/s3';
+import { type EncryptedClient, plainClient, useEncryptedClient } from './clients';
+
+/** A bucket of one test file: its name (set in beforeAll) and a plain client to inspect what the server holds. */
+export interface TestBucket {
+  readonly name: string;
+  readonly client: S3Client;
+}
 
 /** A bucket name unique to this run and test file (S3 rules: 3–63 lowercase letters, digits, hyphens). */
 export function uniqueBucketName(label: string): string {
@@ -20,23 +28,36 @@ export function uniqueBucketName(label: string): string {
   return `es-it-${clean}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Aborts every multipart upload still open in `bucket`. */
-export async function abortAllUploads(client: S3Client, bucket: string): Promise<number> {
-  let aborted = 0;
+/** Creates a bucket named after `label` and returns its name. */
+export async function createBucket(client: S3Client, label: string): Promise<string> {
+  const name = uniqueBucketName(label);
+  await client.send(new CreateBucketCommand({ Bucket: name }));
+  return name;
+}
+
+/** Every multipart upload still open in `bucket` (optionally only under `prefix`). */
+export async function listOpenUploads(client: S3Client, bucket: string, prefix?: string): Promise<MultipartUpload[]> {
+  const uploads: MultipartUpload[] = [];
   let KeyMarker: string | undefined;
   let UploadIdMarker: string | undefined;
   for (;;) {
-    const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker, UploadIdMarker }));
-    for (const upload of page.Uploads ?? []) {
-      await client.send(
-        new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
-      );
-      aborted++;
-    }
-    if (!page.IsTruncated) return aborted;
+    const page = await client.send(
+      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker, UploadIdMarker }),
+    );
+    uploads.push(...(page.Uploads ?? []));
+    if (!page.IsTruncated) return uploads;
     KeyMarker = page.NextKeyMarker;
     UploadIdMarker = page.NextUploadIdMarker;
   }
+}
+
+/** Aborts every multipart upload still open in `bucket`; returns how many. */
+export async function abortAllUploads(client: S3Client, bucket: string): Promise<number> {
+  const uploads = await listOpenUploads(client, bucket);
+  for (const u of uploads) {
+    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
+  }
+  return uploads.length;
 }
 
 /** Deletes every object in `bucket`, every version and delete marker too (versioned buckets). */
@@ -72,19 +93,30 @@ export async function destroyBucket(client: S3Client, bucket: string): Promise<v
 }
 
 /**
- * A bucket for one test file: created in beforeAll, emptied and deleted
- * (leftover multipart uploads aborted) in afterAll. Read `.name` inside tests.
+ * A bucket for one test file (or describe block): created in beforeAll, emptied and
+ * deleted (open multipart uploads aborted) in afterAll. Read `.name` inside tests;
+ * `.client` is a plain (unencrypted, direct) client to inspect what the server holds.
  */
-export function useBucket(label: string): { readonly name: string } {
-  const client = plainClient();
-  const state = { name: '' };
+export function useBucket(label: string): TestBucket {
+  const state = { name: '', client: plainClient() };
   beforeAll(async () => {
-    state.name = uniqueBucketName(label);
-    await client.send(new CreateBucketCommand({ Bucket: state.name }));
+    state.name = await createBucket(state.client, label);
   });
   afterAll(async () => {
-    if (state.name) await destroyBucket(client, state.name);
-    client.destroy();
+    try {
+      if (state.name) await destroyBucket(state.client, state.name);
+    } finally {
+      state.client.destroy();
+    }
   });
   return state;
+}
+
+/** A test file's bucket (see useBucket), a client encrypting with `options` (see useEncryptedClient) and a plain one. */
+export function useEncryptedBucket(
+  label: string,
+  options: EncryptionOptions,
+): { bucket: TestBucket; enc: EncryptedClient; plain: S3Client } {
+  const bucket = useBucket(label);
+  return { bucket, enc: useEncryptedClient(options), plain: bucket.client };
 }

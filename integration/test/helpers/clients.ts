@@ -52,3 +52,27 @@ export function newKeyring(keyId = 'it-key-1'): { keyring: LocalKeyring; keyId: 
   const masterKey = newMasterKey();
   return { keyring: LocalKeyring.single(keyId, masterKey), keyId, masterKey };
 }
+
+/** An encrypting client (see encryptedClient) for one test file or describe block, destroyed in afterAll. */
+export function useEncryptedClient(
+  options: EncryptionOptions,
+  overrides: Partial<S3ClientConfig> = {},
+): EncryptedClient {
+  const enc = encryptedClient(options, overrides);
+  afterAll(() => enc.client.destroy());
+  return enc;
+}
+
+/** Runs `use` with a fresh encrypting client (see encryptedClient), destroyed once `use` settles. */
+export async function withEncryptedClient<T>(
+  options: EncryptionOptions,
+  use: (enc: EncryptedClient) => Promise<T>,
+  overrides: Partial<S3ClientConfig> = {},
+): Promise<T> {
+  const enc = encryptedClient(options, overrides);
+  try {
+    return await use(enc);
+  } finally {
+    enc.client.destroy();
+  }
+}

@@ -13,32 +13,24 @@
  * - ranged reads: a range of untouched chunks reads; a range touching the
  *   tampered chunk fails (size checks apply to every read of a recorded-size object).
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { LocalKeyring } from '@encrypted-stream/codec';
 import { EncryptedMultipartUpload } from '@encrypted-stream/s3';
-import { encryptedClient, useBucket } from '../helpers';
 import {
   C,
-  clone,
   expectDetected,
   expectIntact,
   expectUndetectable,
   flip,
   getRaw,
   plaintextFor,
-  putRaw,
   type RawObject,
   STRIDE,
+  tamperer,
+  useVictim,
   victimRead,
 } from './support';
 
-const bucket = useBucket('adv-body');
-const keyring = new LocalKeyring(
-  { 'adv-0': new Uint8Array(32).fill(0xa0), 'adv-1': new Uint8Array(32).fill(0xa1) },
-  'adv-1',
-);
-let victim: S3Client;
+const { bucket, keyring, victim } = useVictim('adv-body', 'adv-0', 'adv-1');
 
 const SIZE = 3 * C + 1000; // chunks 0, 1, 2 full; chunk 3 final (1000 bytes)
 const FINAL_LENGTH = 1000 + 40;
@@ -48,7 +40,6 @@ let original: RawObject;
 let otherRaw: RawObject;
 
 beforeAll(async () => {
-  victim = encryptedClient({ keyring }).client;
   await victim.send(
     new PutObjectCommand({ Bucket: bucket.name, Key: 'victim', Body: plaintext, Metadata: { owner: 'victim' } }),
   );
@@ -57,17 +48,8 @@ beforeAll(async () => {
   otherRaw = await getRaw(bucket.client, bucket.name, 'other');
   expect(original.body.length).toBe(3 * STRIDE + FINAL_LENGTH);
 });
-afterAll(() => victim?.destroy());
 
-let counter = 0;
-/** Stores an edited copy of `from` under a fresh key (the adversary's write); returns the key. */
-async function tampered(from: RawObject, edit: (raw: RawObject) => void): Promise<string> {
-  const raw = clone(from);
-  edit(raw);
-  const key = `tampered/${++counter}`;
-  await putRaw(bucket.client, bucket.name, key, raw);
-  return key;
-}
+const tampered = tamperer(bucket);
 
 const read = (key: string, range?: string) => victimRead(victim, bucket.name, key, range);
 

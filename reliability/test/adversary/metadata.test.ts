@@ -14,13 +14,12 @@
  * value before a key rotation; anything read with `passthrough: true` once our
  * metadata is gone.
  */
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalKeyring } from '@encrypted-stream/codec';
 import { rotateObjectKey } from '@encrypted-stream/s3';
 import { expectStreamHeader } from '../fuzz/oracle';
-import { encryptedClient, useBucket } from '../helpers';
+import { encryptedClient, useEncryptedClient } from '../helpers';
 import {
-  clone,
   ES_H,
   ES_K,
   ES_W,
@@ -29,26 +28,24 @@ import {
   expectDetected,
   expectUndetectable,
   getRaw,
+  MASTER_KEYS,
   plaintextFor,
   putRaw,
   type RawObject,
+  tamperer,
+  useVictim,
   victimRead,
 } from './support';
 
-const bucket = useBucket('adv-metadata');
-const masterKeys = { 'adv-0': new Uint8Array(32).fill(0xa0), 'adv-1': new Uint8Array(32).fill(0xa1) };
-/** Wraps new objects under adv-1; also holds adv-0. */
-const keyring = new LocalKeyring(masterKeys, 'adv-1');
-let victim: S3Client;
-let passthrough: S3Client;
+/** The keyring wraps new objects under adv-1; also holds adv-0. */
+const { bucket, keyring, victim } = useVictim('adv-metadata', 'adv-0', 'adv-1');
+const passthrough = useEncryptedClient({ keyring, passthrough: true }).client;
 
 const SIZE = 1000;
 const plaintext = plaintextFor('metadata', SIZE);
 let original: RawObject;
 
 beforeAll(async () => {
-  victim = encryptedClient({ keyring }).client;
-  passthrough = encryptedClient({ keyring, passthrough: true }).client;
   await victim.send(
     new PutObjectCommand({
       Bucket: bucket.name,
@@ -61,19 +58,10 @@ beforeAll(async () => {
   original = await getRaw(bucket.client, bucket.name, 'victim');
   expect(original.metadata[ES_K]).toBe('adv-1');
 });
-afterAll(() => {
-  victim?.destroy();
-  passthrough?.destroy();
-});
 
-let counter = 0;
-async function tampered(edit: (raw: RawObject) => void, from: RawObject = original): Promise<string> {
-  const raw = clone(from);
-  edit(raw);
-  const key = `tampered/${++counter}`;
-  await putRaw(bucket.client, bucket.name, key, raw);
-  return key;
-}
+const tamper = tamperer(bucket);
+/** Stores an edited copy of `from` (by default the original) under a fresh key; returns the key. */
+const tampered = (edit: (raw: RawObject) => void, from: RawObject = original) => tamper(from, edit);
 const read = (key: string, client = victim) => victimRead(client, bucket.name, key);
 
 describe('es-h: every byte of the stream header flipped', () => {
@@ -277,7 +265,7 @@ describe('HeadObject', () => {
 
 describe('key rotation rolled back', () => {
   test('the pre-rotation key block put back → reads while the old master key is held; ES_UNKNOWN_KEY once it is not', async () => {
-    const before = new LocalKeyring({ 'adv-0': masterKeys['adv-0'] }, 'adv-0');
+    const before = new LocalKeyring({ 'adv-0': MASTER_KEYS['adv-0'] }, 'adv-0');
     const writer = encryptedClient({ keyring: before }).client;
     await writer.send(new PutObjectCommand({ Bucket: bucket.name, Key: 'rotated', Body: plaintext }));
     writer.destroy();

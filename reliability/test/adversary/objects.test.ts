@@ -14,8 +14,7 @@
  * older version of itself (a valid object, written for that very key).
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { LocalKeyring } from '@encrypted-stream/codec';
-import { encryptedClient, useBucket } from '../helpers';
+import { useBucket, useEncryptedClient } from '../helpers';
 import {
   C,
   copyRaw,
@@ -29,14 +28,18 @@ import {
   putRaw,
   type RawObject,
   STRIDE,
+  victimKeyring,
   victimRead,
 } from './support';
 
 const bucket = useBucket('adv-objects');
 const elsewhere = useBucket('adv-objects-2');
-const keyring = new LocalKeyring({ 'adv-1': new Uint8Array(32).fill(0xa1) }, 'adv-1');
+const keyring = victimKeyring('adv-1');
 type Mode = 'none' | 'location';
-const clients = {} as Record<Mode, S3Client>;
+const clients: Record<Mode, S3Client> = {
+  none: useEncryptedClient({ keyring, context: 'none' }).client,
+  location: useEncryptedClient({ keyring, context: 'location' }).client,
+};
 
 const SIZE = 2 * C + 300;
 const A = plaintextFor('object-a', SIZE);
@@ -49,7 +52,6 @@ const keyOf = (mode: Mode, name: string) => `${mode}/${name}`;
 
 beforeAll(async () => {
   for (const mode of ['none', 'location'] as const) {
-    clients[mode] = encryptedClient({ keyring, context: mode }).client;
     for (const [name, body] of [
       ['a', A],
       ['b', B],
@@ -59,9 +61,6 @@ beforeAll(async () => {
     }
     raw[mode] = { short: await getRaw(bucket.client, bucket.name, keyOf(mode, 'short')) };
   }
-});
-afterAll(() => {
-  for (const c of Object.values(clients)) c.destroy();
 });
 
 let counter = 0;
@@ -142,32 +141,22 @@ describe.each(['none', 'location'] as const)('%s', (mode) => {
     else expectDetected(name, await read(mode, key, elsewhere.name), 'ES_CONTEXT_MISMATCH');
   });
 
-  test("all metadata replaced by another object's (same size) → ES_AUTH_FAILED / ES_CONTEXT_MISMATCH", async () => {
-    const [atA, , ra, rb] = await victimPair(mode, 'meta-same-size');
-    await putRaw(bucket.client, bucket.name, atA, { body: ra.body, metadata: { ...rb.metadata } });
-    const code = mode === 'none' ? 'ES_AUTH_FAILED' : 'ES_CONTEXT_MISMATCH';
-    expectDetected(
-      `metadata: replaced by another object's (same size), ${modeLabel(mode)}`,
-      await read(mode, atA),
-      code,
-      {
-        plaintext: A,
-        atMost: 0,
-      },
-    );
-  });
-
-  test("all metadata replaced by another object's (other size) → ES_SIZE_MISMATCH / ES_CONTEXT_MISMATCH", async () => {
-    const [atA, , ra] = await victimPair(mode, 'meta-other-size');
-    const { short } = raw[mode];
-    await putRaw(bucket.client, bucket.name, atA, { body: ra.body, metadata: { ...short.metadata } });
-    const code = mode === 'none' ? 'ES_SIZE_MISMATCH' : 'ES_CONTEXT_MISMATCH';
-    expectDetected(
-      `metadata: replaced by another object's (other size), ${modeLabel(mode)}`,
-      await read(mode, atA),
-      code,
-    );
-  });
+  test.each([
+    { size: 'same size', code: 'ES_AUTH_FAILED', donor: (rb: RawObject) => rb, original: { plaintext: A, atMost: 0 } },
+    { size: 'other size', code: 'ES_SIZE_MISMATCH', donor: () => raw[mode].short, original: undefined },
+  ])(
+    "all metadata replaced by another object's ($size) → $code / ES_CONTEXT_MISMATCH",
+    async ({ size, code, donor, original }) => {
+      const [atA, , ra, rb] = await victimPair(mode, `meta-${size.replace(' ', '-')}`);
+      await putRaw(bucket.client, bucket.name, atA, { body: ra.body, metadata: { ...donor(rb).metadata } });
+      expectDetected(
+        `metadata: replaced by another object's (${size}), ${modeLabel(mode)}`,
+        await read(mode, atA),
+        mode === 'none' ? code : 'ES_CONTEXT_MISMATCH',
+        original,
+      );
+    },
+  );
 
   test('only es-h (the stream header) taken from another object → ES_KEY_UNWRAP_FAILED', async () => {
     const [atA, , ra, rb] = await victimPair(mode, 'meta-header');
@@ -220,30 +209,25 @@ describe.each(['none', 'location'] as const)('%s', (mode) => {
       );
     });
 
-    test("v1's body under v2's metadata → ES_AUTH_FAILED", async () => {
-      await putRaw(bucket.client, bucket.name, key, { body: v1.body, metadata: v2.metadata });
-      expectDetected(
-        `rollback: old body under new metadata, ${modeLabel(mode)}`,
-        await read(mode, key),
-        'ES_AUTH_FAILED',
-        {
-          plaintext: V2,
-          atMost: 0,
-        },
-      );
-    });
-
-    test("v2's body under v1's metadata → ES_AUTH_FAILED", async () => {
-      await putRaw(bucket.client, bucket.name, key, { body: v2.body, metadata: v1.metadata });
-      expectDetected(
-        `rollback: new body under old metadata, ${modeLabel(mode)}`,
-        await read(mode, key),
-        'ES_AUTH_FAILED',
-        {
-          plaintext: V1,
-          atMost: 0,
-        },
-      );
+    test.each([
+      [
+        "v1's body under v2's metadata",
+        'old body under new metadata',
+        () => ({ body: v1.body, metadata: v2.metadata }),
+        V2,
+      ],
+      [
+        "v2's body under v1's metadata",
+        'new body under old metadata',
+        () => ({ body: v2.body, metadata: v1.metadata }),
+        V1,
+      ],
+    ])('%s → ES_AUTH_FAILED', async (_title, what, mixed, plaintext) => {
+      await putRaw(bucket.client, bucket.name, key, mixed());
+      expectDetected(`rollback: ${what}, ${modeLabel(mode)}`, await read(mode, key), 'ES_AUTH_FAILED', {
+        plaintext,
+        atMost: 0,
+      });
     });
 
     test("v2 with chunk 1 rolled back to v1's → ES_AUTH_FAILED at chunk 1", async () => {

@@ -11,24 +11,14 @@
  * happy (another valid header of the same keyring, another part size used
  * consistently) — at the first read of the completed object (ES_AUTH_FAILED).
  */
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalKeyring } from '@encrypted-stream/codec';
 import { EncryptedMultipartUpload, type EncryptionOptions } from '@encrypted-stream/s3';
-import { encryptedClient, useBucket } from '../helpers';
-import { ES_H, ES_K, ES_W, expectDetected, getRaw, plaintextFor, victimRead } from './support';
+import { ES_H, ES_K, ES_W, expectDetected, getRaw, plaintextFor, useVictim, victimRead } from './support';
 
-const bucket = useBucket('adv-token');
-const keyring = new LocalKeyring({ 'adv-1': new Uint8Array(32).fill(0xa1) }, 'adv-1');
+const { bucket, keyring, victim } = useVictim('adv-token', 'adv-1');
 const PART = 5 * 2 ** 20;
 const data = plaintextFor('token', PART + 1000);
-let victim: S3Client;
-
-beforeAll(() => {
-  victim = encryptedClient({ keyring }).client;
-});
-afterAll(() => {
-  victim?.destroy();
-});
 
 interface TokenBody {
   v: number;

@@ -14,13 +14,28 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { CHUNK_OVERHEAD, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
+import { CHUNK_OVERHEAD, DEFAULT_CHUNK_SIZE, LocalKeyring } from '@encrypted-stream/codec';
 import { METADATA_KEYS } from '@encrypted-stream/s3';
-import { consume, FIGURES_PATH, readAll, recordFigure } from '../helpers';
+import { consume, FIGURES_PATH, readAll, recordFigure, type TestBucket, useEncryptedBucket } from '../helpers';
 
 export const C = DEFAULT_CHUNK_SIZE;
 export const STRIDE = C + CHUNK_OVERHEAD;
 export const { h: ES_H, k: ES_K, w: ES_W } = METADATA_KEYS;
+
+/** The victim's master keys: adv-1 wraps new objects, adv-0 is an older key a keyring may also hold. */
+export const MASTER_KEYS = { 'adv-0': new Uint8Array(32).fill(0xa0), 'adv-1': new Uint8Array(32).fill(0xa1) };
+
+/** A keyring of the victim's master keys `ids`, adv-1 its primary key. */
+export function victimKeyring(...ids: (keyof typeof MASTER_KEYS)[]): LocalKeyring {
+  return new LocalKeyring(Object.fromEntries(ids.map((id) => [id, MASTER_KEYS[id]])), 'adv-1');
+}
+
+/** A test file's bucket, and the victim: a keyring of the master keys `ids` and a client with the plugin using it. */
+export function useVictim(label: string, ...ids: (keyof typeof MASTER_KEYS)[]) {
+  const keyring = victimKeyring(...ids);
+  const { bucket, enc } = useEncryptedBucket(label, { keyring });
+  return { bucket, keyring, victim: enc.client };
+}
 
 /** An object exactly as the server stores it. */
 export interface RawObject {
@@ -66,6 +81,18 @@ export async function copyRaw(
 /** A copy of a raw object, for editing. */
 export function clone(raw: RawObject): RawObject {
   return { body: Buffer.from(raw.body), metadata: { ...raw.metadata }, contentType: raw.contentType };
+}
+
+/** The adversary's write into `bucket`: stores an edited copy of `from` under a fresh key and returns that key. */
+export function tamperer(bucket: TestBucket) {
+  let counter = 0;
+  return async (from: RawObject, edit: (raw: RawObject) => void): Promise<string> => {
+    const raw = clone(from);
+    edit(raw);
+    const key = `tampered/${++counter}`;
+    await putRaw(bucket.client, bucket.name, key, raw);
+    return key;
+  };
 }
 
 /** XORs one byte of `bytes` with `mask`. */

@@ -1,5 +1,7 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
-import { consume, type FaultProxy, recordFigure, seededBytes } from '../helpers';
+import type { EncryptionOptions } from '@encrypted-stream/s3';
+import { consume, encryptedClient, type FaultProxy, recordFigure, seededBytes, startFaultProxy } from '../helpers';
 
 /**
  * A fault case: a jest test whose outcome is recorded as a figure
@@ -24,6 +26,35 @@ export function faultCase(name: string, proxy: () => FaultProxy, fn: () => Promi
     },
     timeout,
   );
+}
+
+/** A fault proxy and the encrypting clients that go through it (see useFaultProxy). */
+export interface ProxiedClients {
+  readonly proxy: FaultProxy;
+  /** Retries (maxAttempts 3). */
+  readonly client: S3Client;
+  /** Retries (maxAttempts 3) and gives up on a socket idle for 1 s. */
+  readonly timeoutClient: S3Client;
+}
+
+/**
+ * A fault proxy for one describe block, with clients encrypting with `options` through it:
+ * started in beforeAll, closed in afterAll. Read the fields inside tests.
+ */
+export function useFaultProxy(options: EncryptionOptions): ProxiedClients {
+  const state = {} as { proxy: FaultProxy; client: S3Client; timeoutClient: S3Client };
+  beforeAll(async () => {
+    state.proxy = await startFaultProxy();
+    const through = { endpoint: state.proxy.endpoint, maxAttempts: 3 };
+    state.client = encryptedClient(options, through).client;
+    state.timeoutClient = encryptedClient(options, { ...through, requestHandler: { socketTimeout: 1000 } }).client;
+  });
+  afterAll(async () => {
+    state.client?.destroy();
+    state.timeoutClient?.destroy();
+    await state.proxy?.close();
+  });
+  return state;
 }
 
 /** What a read delivered before it ended. */

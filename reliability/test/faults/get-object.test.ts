@@ -3,14 +3,14 @@ import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
 import { EncryptedUpload } from '@encrypted-stream/s3';
 import {
   encryptedClient,
-  type FaultProxy,
+  type FaultAction,
   newKeyring,
   seededBytes,
   seededStream,
-  startFaultProxy,
   useBucket,
+  useEncryptedClient,
 } from '../helpers';
-import { expectErrorAfterAuthenticatedPrefix, faultCase, readChecked } from './fault-case';
+import { expectErrorAfterAuthenticatedPrefix, faultCase, readChecked, useFaultProxy } from './fault-case';
 
 /**
  * GetObject through a fault-injecting proxy. The SDK retries a request that
@@ -30,18 +30,10 @@ const STREAM_SIZE = 3 * 2 ** 20 + 5; // uploaded from a stream of unknown length
 describe('faults: GetObject', () => {
   const bucket = useBucket('faults-get');
   const { keyring } = newKeyring();
-  let proxy: FaultProxy;
-  let client: S3Client;
-  let timeoutClient: S3Client;
-  const direct = encryptedClient({ keyring });
+  const faults = useFaultProxy({ keyring });
+  const direct = useEncryptedClient({ keyring });
 
   beforeAll(async () => {
-    proxy = await startFaultProxy();
-    client = encryptedClient({ keyring }, { endpoint: proxy.endpoint, maxAttempts: 3 }).client;
-    timeoutClient = encryptedClient(
-      { keyring },
-      { endpoint: proxy.endpoint, maxAttempts: 3, requestHandler: { socketTimeout: 1000 } },
-    ).client;
     await direct.client.send(
       new PutObjectCommand({ Bucket: bucket.name, Key: 'whole', Body: seededBytes('whole', SIZE) }),
     );
@@ -56,13 +48,6 @@ describe('faults: GetObject', () => {
       encryption: { keyring },
     }).done();
   });
-  afterAll(async () => {
-    client?.destroy();
-    timeoutClient?.destroy();
-    direct.client.destroy();
-    await proxy?.close();
-  });
-
   const get = (c: S3Client, Key: string, Range?: string) =>
     c.send(new GetObjectCommand({ Bucket: bucket.name, Key, Range }));
   const objectPath = (key: string) => `/${bucket.name}/${key}`;
@@ -79,13 +64,13 @@ describe('faults: GetObject', () => {
 
   faultCase(
     'GetObject: connection reset mid-body (whole object)',
-    () => proxy,
+    () => faults.proxy,
     async () => {
-      const rule = proxy.addRule({
+      const rule = faults.proxy.addRule({
         match: { method: 'GET', path: objectPath('whole') },
         action: { kind: 'reset-response', afterBytes: 3 * STRIDE + 12345 },
       });
-      const out = await get(client, 'whole'); // headers arrived: the SDK's part is done
+      const out = await get(faults.client, 'whole'); // headers arrived: the SDK's part is done
       const outcome = await readChecked(out.Body, 'whole', 0);
       expect(rule.fired).toBe(1);
       expectErrorAfterAuthenticatedPrefix(outcome, 0, SIZE);
@@ -95,15 +80,15 @@ describe('faults: GetObject', () => {
 
   faultCase(
     'GetObject: connection reset mid-body (ranged read)',
-    () => proxy,
+    () => faults.proxy,
     async () => {
       const start = 1_000_003;
       const end = 4_000_000;
-      proxy.addRule({
+      faults.proxy.addRule({
         match: { method: 'GET', path: objectPath('whole'), range: true },
         action: { kind: 'reset-response', afterBytes: 700_000 },
       });
-      const out = await get(client, 'whole', `bytes=${start}-${end - 1}`);
+      const out = await get(faults.client, 'whole', `bytes=${start}-${end - 1}`);
       const outcome = await readChecked(out.Body, 'whole', start);
       expectErrorAfterAuthenticatedPrefix(outcome, start, end - start);
     },
@@ -111,13 +96,13 @@ describe('faults: GetObject', () => {
 
   faultCase(
     'GetObject: body shorter than Content-Length, cut on a chunk boundary',
-    () => proxy,
+    () => faults.proxy,
     async () => {
-      proxy.addRule({
+      faults.proxy.addRule({
         match: { method: 'GET', path: objectPath('whole') },
         action: { kind: 'short-response', bytes: 4 * STRIDE },
       });
-      const out = await get(client, 'whole');
+      const out = await get(faults.client, 'whole');
       expect(out.ContentLength).toBe(SIZE); // announced in full
       const outcome = await readChecked(out.Body, 'whole', 0);
       expectErrorAfterAuthenticatedPrefix(outcome, 0, SIZE);
@@ -126,14 +111,14 @@ describe('faults: GetObject', () => {
 
   faultCase(
     'GetObject: body shorter than Content-Length (suffix range, cut mid-chunk)',
-    () => proxy,
+    () => faults.proxy,
     async () => {
       const suffix = 2_000_000;
-      proxy.addRule({
+      faults.proxy.addRule({
         match: { method: 'GET', path: objectPath('whole'), range: /^bytes=-/ },
         action: { kind: 'short-response', bytes: 5 * STRIDE + 999 },
       });
-      const out = await get(client, 'whole', `bytes=-${suffix}`);
+      const out = await get(faults.client, 'whole', `bytes=-${suffix}`);
       expect(out.ContentRange).toBe(`bytes ${SIZE - suffix}-${SIZE - 1}/${SIZE}`);
       const outcome = await readChecked(out.Body, 'whole', SIZE - suffix);
       expectErrorAfterAuthenticatedPrefix(outcome, SIZE - suffix, suffix);
@@ -142,16 +127,16 @@ describe('faults: GetObject', () => {
 
   faultCase(
     'GetObject: body shorter than Content-Length (open range, cut inside the final chunk)',
-    () => proxy,
+    () => faults.proxy,
     async () => {
       const start = SIZE - 100_000;
       const cipherStart = Math.floor(start / C) * STRIDE;
       const cipherTotal = Math.floor(SIZE / C) * STRIDE + (SIZE % C) + 40;
-      proxy.addRule({
+      faults.proxy.addRule({
         match: { method: 'GET', path: objectPath('whole'), range: true },
         action: { kind: 'short-response', bytes: cipherTotal - cipherStart - 10 }, // only the final tag is cut
       });
-      const out = await get(client, 'whole', `bytes=${start}-`);
+      const out = await get(faults.client, 'whole', `bytes=${start}-`);
       const outcome = await readChecked(out.Body, 'whole', start);
       expectErrorAfterAuthenticatedPrefix(outcome, start, SIZE - start);
     },
@@ -167,59 +152,37 @@ describe('faults: GetObject', () => {
     }
   }
 
-  faultCase(
-    'GetObject: body cut and re-framed as complete (whole, size not in header, cut on a chunk boundary)',
-    () => proxy,
-    async () => {
-      proxy.addRule({
-        match: { method: 'GET', path: objectPath('stream') },
-        action: { kind: 'truncate-reframed', bytes: 20 * STRIDE },
-      });
-      const outcome = await readOrError(client, 'stream', 0);
-      expectErrorAfterAuthenticatedPrefix(outcome, 0, STREAM_SIZE);
-      expect(outcome.error).toMatchObject({ code: expect.stringMatching(/^ES_/) });
-    },
-  );
-
-  faultCase(
-    'GetObject: body cut and re-framed as complete (whole, size not in header, cut mid-chunk)',
-    () => proxy,
-    async () => {
-      proxy.addRule({
-        match: { method: 'GET', path: objectPath('stream') },
-        action: { kind: 'truncate-reframed', bytes: 20 * STRIDE + 1000 },
-      });
-      const outcome = await readOrError(client, 'stream', 0);
-      expectErrorAfterAuthenticatedPrefix(outcome, 0, STREAM_SIZE);
-      expect(outcome.error).toMatchObject({ code: expect.stringMatching(/^ES_/) });
-    },
-  );
-
-  faultCase(
-    'GetObject: body cut and re-framed as complete (whole, size in header)',
-    () => proxy,
-    async () => {
-      proxy.addRule({
-        match: { method: 'GET', path: objectPath('whole') },
-        action: { kind: 'truncate-reframed', bytes: 7 * STRIDE + 333 },
-      });
-      const outcome = await readOrError(client, 'whole', 0);
-      expectErrorAfterAuthenticatedPrefix(outcome, 0, SIZE);
-      expect(outcome.error).toMatchObject({ code: expect.stringMatching(/^ES_/) });
-    },
-  );
+  for (const [what, key, bytes, size] of [
+    ['whole, size not in header, cut on a chunk boundary', 'stream', 20 * STRIDE, STREAM_SIZE],
+    ['whole, size not in header, cut mid-chunk', 'stream', 20 * STRIDE + 1000, STREAM_SIZE],
+    ['whole, size in header', 'whole', 7 * STRIDE + 333, SIZE],
+  ] as const) {
+    faultCase(
+      `GetObject: body cut and re-framed as complete (${what})`,
+      () => faults.proxy,
+      async () => {
+        faults.proxy.addRule({
+          match: { method: 'GET', path: objectPath(key) },
+          action: { kind: 'truncate-reframed', bytes },
+        });
+        const outcome = await readOrError(faults.client, key, 0);
+        expectErrorAfterAuthenticatedPrefix(outcome, 0, size);
+        expect(outcome.error).toMatchObject({ code: expect.stringMatching(/^ES_/) });
+      },
+    );
+  }
 
   faultCase(
     'GetObject: body cut and re-framed as complete (ranged, cut on a chunk boundary)',
-    () => proxy,
+    () => faults.proxy,
     async () => {
       const start = 100_000;
       const end = 3_000_000;
-      proxy.addRule({
+      faults.proxy.addRule({
         match: { method: 'GET', path: objectPath('stream'), range: true },
         action: { kind: 'truncate-reframed', bytes: 10 * STRIDE },
       });
-      const outcome = await readOrError(client, 'stream', start, `bytes=${start}-${end - 1}`);
+      const outcome = await readOrError(faults.client, 'stream', start, `bytes=${start}-${end - 1}`);
       expectErrorAfterAuthenticatedPrefix(outcome, start, end - start);
       expect(outcome.error).toMatchObject({ code: 'ES_TRUNCATED' });
     },
@@ -227,26 +190,26 @@ describe('faults: GetObject', () => {
 
   faultCase(
     'GetObject: stall mid-body shorter than the socket timeout',
-    () => proxy,
+    () => faults.proxy,
     async () => {
-      const rule = proxy.addRule({
+      const rule = faults.proxy.addRule({
         match: { method: 'GET', path: objectPath('whole') },
         action: { kind: 'stall-response', afterBytes: 2 * STRIDE + 5, ms: 600 },
       });
-      await expectExact(timeoutClient, 'whole', SIZE);
+      await expectExact(faults.timeoutClient, 'whole', SIZE);
       expect(rule.fired).toBe(1);
     },
   );
 
   faultCase(
     'GetObject: stall mid-body longer than the socket timeout',
-    () => proxy,
+    () => faults.proxy,
     async () => {
-      proxy.addRule({
+      faults.proxy.addRule({
         match: { method: 'GET', path: objectPath('whole') },
         action: { kind: 'stall-response', afterBytes: 2 * STRIDE + 5, ms: 3000 },
       });
-      const out = await get(timeoutClient, 'whole');
+      const out = await get(faults.timeoutClient, 'whole');
       const outcome = await readChecked(out.Body, 'whole', 0);
       expectErrorAfterAuthenticatedPrefix(outcome, 0, SIZE);
       expect((outcome.error as Error).name).toBe('TimeoutError');
@@ -255,70 +218,45 @@ describe('faults: GetObject', () => {
 
   faultCase(
     'GetObject: stall before the response, longer than the socket timeout (retried)',
-    () => proxy,
+    () => faults.proxy,
     async () => {
-      const rule = proxy.addRule({
+      const rule = faults.proxy.addRule({
         match: { method: 'GET', path: objectPath('whole') },
         action: { kind: 'stall-request', afterBytes: 0, ms: 2500 },
       });
-      await expectExact(timeoutClient, 'whole', SIZE, { start: 70_000, end: 3_000_000 });
+      await expectExact(faults.timeoutClient, 'whole', SIZE, { start: 70_000, end: 3_000_000 });
       expect(rule.fired).toBe(1);
-      expect(proxy.requests({ method: 'GET', path: objectPath('whole') })).toHaveLength(2);
+      expect(faults.proxy.requests({ method: 'GET', path: objectPath('whole') })).toHaveLength(2);
     },
   );
 
-  faultCase(
-    'GetObject: connection reset before the response (retried)',
-    () => proxy,
-    async () => {
-      const rule = proxy.addRule({
-        match: { method: 'GET', path: objectPath('whole') },
-        action: { kind: 'reset-request', afterBytes: 0 },
-        times: 2,
-      });
-      await expectExact(client, 'whole', SIZE);
-      expect(rule.fired).toBe(2);
-    },
-  );
-
-  faultCase(
-    'GetObject: HTTP 500 InternalError twice (retried)',
-    () => proxy,
-    async () => {
-      const rule = proxy.addRule({
-        match: { method: 'GET', path: objectPath('whole') },
-        action: { kind: 'error', status: 500, code: 'InternalError' },
-        times: 2,
-      });
-      await expectExact(client, 'whole', SIZE, { start: 0, end: 1 });
-      expect(rule.fired).toBe(2);
-    },
-  );
-
-  faultCase(
-    'GetObject: HTTP 503 SlowDown twice (retried)',
-    () => proxy,
-    async () => {
-      const rule = proxy.addRule({
-        match: { method: 'GET', path: objectPath('whole') },
-        action: { kind: 'error', status: 503, code: 'SlowDown' },
-        times: 2,
-      });
-      await expectExact(client, 'whole', SIZE, { start: SIZE - 70_000, end: SIZE });
-      expect(rule.fired).toBe(2);
-    },
-  );
+  const retriedTwice: [string, FaultAction, { start: number; end: number } | undefined][] = [
+    ['connection reset before the response', { kind: 'reset-request', afterBytes: 0 }, undefined],
+    ['HTTP 500 InternalError twice', { kind: 'error', status: 500, code: 'InternalError' }, { start: 0, end: 1 }],
+    ['HTTP 503 SlowDown twice', { kind: 'error', status: 503, code: 'SlowDown' }, { start: SIZE - 70_000, end: SIZE }],
+  ];
+  for (const [what, action, range] of retriedTwice) {
+    faultCase(
+      `GetObject: ${what} (retried)`,
+      () => faults.proxy,
+      async () => {
+        const rule = faults.proxy.addRule({ match: { method: 'GET', path: objectPath('whole') }, action, times: 2 });
+        await expectExact(faults.client, 'whole', SIZE, range);
+        expect(rule.fired).toBe(2);
+      },
+    );
+  }
 
   faultCase(
     'GetObject: HTTP 500 on every attempt (gives up with the S3 error)',
-    () => proxy,
+    () => faults.proxy,
     async () => {
-      proxy.addRule({
+      faults.proxy.addRule({
         match: { method: 'GET', path: objectPath('whole') },
         action: { kind: 'error', status: 500, code: 'InternalError' },
         times: Number.POSITIVE_INFINITY,
       });
-      await expect(get(client, 'whole')).rejects.toMatchObject({
+      await expect(get(faults.client, 'whole')).rejects.toMatchObject({
         name: 'InternalError',
         $metadata: { httpStatusCode: 500, attempts: 3 },
       });
@@ -327,16 +265,16 @@ describe('faults: GetObject', () => {
 
   faultCase(
     'GetObject: other chunk size, reset mid-body of the second request',
-    () => proxy,
+    () => faults.proxy,
     async () => {
       const start = 2_500_000;
       const end = 5_900_000;
-      const rule = proxy.addRule({
+      const rule = faults.proxy.addRule({
         match: { method: 'GET', path: objectPath('big-chunks'), range: true },
         action: { kind: 'reset-response', afterBytes: BIG_CHUNK + 40 + 4096 },
         skip: 1, // the first (default-geometry) request is answered and discarded by the plugin
       });
-      const out = await get(client, 'big-chunks', `bytes=${start}-${end - 1}`);
+      const out = await get(faults.client, 'big-chunks', `bytes=${start}-${end - 1}`);
       const outcome = await readChecked(out.Body, 'big-chunks', start);
       expect(rule.fired).toBe(1);
       expectErrorAfterAuthenticatedPrefix(outcome, start, end - start, BIG_CHUNK);
@@ -345,14 +283,14 @@ describe('faults: GetObject', () => {
 
   faultCase(
     'GetObject: other chunk size, 503 SlowDown on the second request (retried)',
-    () => proxy,
+    () => faults.proxy,
     async () => {
-      const rule = proxy.addRule({
+      const rule = faults.proxy.addRule({
         match: { method: 'GET', path: objectPath('big-chunks'), range: true },
         action: { kind: 'error', status: 503, code: 'SlowDown' },
         skip: 1,
       });
-      await expectExact(client, 'big-chunks', BIG_SIZE, { start: 1_234_567, end: 4_444_444 });
+      await expectExact(faults.client, 'big-chunks', BIG_SIZE, { start: 1_234_567, end: 4_444_444 });
       expect(rule.fired).toBe(1);
     },
   );

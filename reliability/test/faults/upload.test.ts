@@ -9,17 +9,16 @@ import {
   encryptedClient,
   type FaultAction,
   type FaultMatch,
-  type FaultProxy,
   listOpenUploads,
   newKeyring,
   plainClient,
   seededBytes,
   seededPieces,
   seededStream,
-  startFaultProxy,
   useBucket,
+  useEncryptedClient,
 } from '../helpers';
-import { faultCase, readChecked, within } from './fault-case';
+import { faultCase, readChecked, useFaultProxy, within } from './fault-case';
 
 /**
  * Uploads through a fault-injecting proxy: UploadPart, CompleteMultipartUpload,
@@ -41,33 +40,25 @@ const COMPLETE: FaultMatch = { method: 'POST', query: { uploadId: true } };
 const CREATE: FaultMatch = { method: 'POST', query: { uploads: true } };
 const LIST_PARTS: FaultMatch = { method: 'GET', query: { uploadId: true } };
 const ABORT: FaultMatch = { method: 'DELETE', query: { uploadId: true } };
+const HTTP_500: FaultAction = { kind: 'error', status: 500, code: 'InternalError' };
 
 describe('faults: uploads', () => {
   const bucket = useBucket('faults-upload');
   const { keyring } = newKeyring();
-  const direct = encryptedClient({ keyring });
-  let proxy: FaultProxy;
-  let client: S3Client;
-  let timeoutClient: S3Client;
+  const direct = useEncryptedClient({ keyring });
+  const faults = useFaultProxy({ keyring });
   let giveUpClient: S3Client;
   let plainProxyClient: S3Client;
   let n = 0;
   const newKey = (label: string) => `${label}-${++n}`;
 
-  beforeAll(async () => {
-    proxy = await startFaultProxy();
-    client = encryptedClient({ keyring }, { endpoint: proxy.endpoint, maxAttempts: 3 }).client;
-    timeoutClient = encryptedClient(
-      { keyring },
-      { endpoint: proxy.endpoint, maxAttempts: 3, requestHandler: { socketTimeout: 1000 } },
-    ).client;
-    giveUpClient = encryptedClient({ keyring }, { endpoint: proxy.endpoint, maxAttempts: 2 }).client;
-    plainProxyClient = plainClient({ endpoint: proxy.endpoint });
+  beforeAll(() => {
+    giveUpClient = encryptedClient({ keyring }, { endpoint: faults.proxy.endpoint, maxAttempts: 2 }).client;
+    plainProxyClient = plainClient({ endpoint: faults.proxy.endpoint });
   });
-  afterAll(async () => {
-    for (const c of [client, timeoutClient, giveUpClient, plainProxyClient]) c?.destroy();
-    direct.client.destroy();
-    await proxy?.close();
+  afterAll(() => {
+    giveUpClient?.destroy();
+    plainProxyClient?.destroy();
   });
 
   /** Reads the object back directly (no proxy) and checks every byte. */
@@ -208,14 +199,14 @@ describe('faults: uploads', () => {
   for (const c of cases) {
     faultCase(
       `${c.name} [EncryptedMultipartUpload]`,
-      () => proxy,
+      () => faults.proxy,
       async () => {
         const key = newKey('mpu');
-        const rule = proxy.addRule({ match: c.rule, action: c.action, times: c.times ?? 1 });
-        const { complete } = await multipart(c.timeouts ? timeoutClient : client, key);
+        const rule = faults.proxy.addRule({ match: c.rule, action: c.action, times: c.times ?? 1 });
+        const { complete } = await multipart(c.timeouts ? faults.timeoutClient : faults.client, key);
         await complete();
         expect(rule.fired).toBe(c.times ?? 1);
-        expect(proxy.requests(c.rule)).toHaveLength(c.retried === false ? 1 : (c.times ?? 1) + 1);
+        expect(faults.proxy.requests(c.rule)).toHaveLength(c.retried === false ? 1 : (c.times ?? 1) + 1);
         await expectObject(key, key, SIZE);
         await expectNoOpenUpload(key);
       },
@@ -225,11 +216,11 @@ describe('faults: uploads', () => {
   for (const c of cases) {
     faultCase(
       `${c.name} [EncryptedUpload]`,
-      () => proxy,
+      () => faults.proxy,
       async () => {
         const key = newKey('upload');
-        const rule = proxy.addRule({ match: c.rule, action: c.action, times: c.times ?? 1 });
-        await encryptedUpload(c.timeouts ? timeoutClient : client, key);
+        const rule = faults.proxy.addRule({ match: c.rule, action: c.action, times: c.times ?? 1 });
+        await encryptedUpload(c.timeouts ? faults.timeoutClient : faults.client, key);
         if (c.rule !== LIST_PARTS) expect(rule.fired).toBe(c.times ?? 1); // lib-storage does not list parts
         await expectObject(key, key, SIZE);
         await expectNoOpenUpload(key);
@@ -237,19 +228,32 @@ describe('faults: uploads', () => {
     );
   }
 
-  for (const [label, action] of [
-    ['HTTP 500 on every attempt', { kind: 'error', status: 500, code: 'InternalError' }],
-    ['connection reset mid-body on every attempt', { kind: 'reset-request', afterBytes: 300_000 }],
-  ] as const) {
+  const giveUps: { what: string; match: FaultMatch; action: FaultAction; size: number; rejectsWith?: object }[] = [
+    { what: 'part 2: HTTP 500 on every attempt', match: UPLOAD_PART(2), action: HTTP_500, size: 4 * PART },
+    {
+      what: 'part 2: connection reset mid-body on every attempt',
+      match: UPLOAD_PART(2),
+      action: { kind: 'reset-request', afterBytes: 300_000 },
+      size: 4 * PART,
+    },
+    {
+      what: 'CompleteMultipartUpload: HTTP 500 on every attempt',
+      match: COMPLETE,
+      action: HTTP_500,
+      size: SIZE,
+      rejectsWith: { name: 'InternalError' },
+    },
+  ];
+  for (const g of giveUps) {
     faultCase(
-      `EncryptedUpload gives up (part 2: ${label}, maxAttempts 2): aborted, no parts left`,
-      () => proxy,
+      `EncryptedUpload gives up (${g.what}, maxAttempts 2): aborted, no parts left`,
+      () => faults.proxy,
       async () => {
         const key = newKey('give-up');
-        const rule = proxy.addRule({ match: UPLOAD_PART(2), action, times: Number.POSITIVE_INFINITY });
-        await expect(encryptedUpload(giveUpClient, key, 4 * PART)).rejects.toBeDefined();
+        const rule = faults.proxy.addRule({ match: g.match, action: g.action, times: Number.POSITIVE_INFINITY });
+        await expect(encryptedUpload(giveUpClient, key, g.size)).rejects.toMatchObject(g.rejectsWith ?? {});
         expect(rule.fired).toBe(2);
-        expect(proxy.requests(ABORT).length).toBeGreaterThanOrEqual(1);
+        expect(faults.proxy.requests(ABORT).length).toBeGreaterThanOrEqual(1);
         await expectNoOpenUpload(key);
         await expectNoObject(key);
       },
@@ -257,31 +261,13 @@ describe('faults: uploads', () => {
   }
 
   faultCase(
-    'EncryptedUpload gives up (CompleteMultipartUpload: HTTP 500 on every attempt, maxAttempts 2): aborted, no parts left',
-    () => proxy,
-    async () => {
-      const key = newKey('give-up-complete');
-      const rule = proxy.addRule({
-        match: COMPLETE,
-        action: { kind: 'error', status: 500, code: 'InternalError' },
-        times: Number.POSITIVE_INFINITY,
-      });
-      await expect(encryptedUpload(giveUpClient, key)).rejects.toMatchObject({ name: 'InternalError' });
-      expect(rule.fired).toBe(2);
-      expect(proxy.requests(ABORT).length).toBeGreaterThanOrEqual(1);
-      await expectNoOpenUpload(key);
-      await expectNoObject(key);
-    },
-  );
-
-  faultCase(
     'EncryptedUpload.abort() while an UploadPart is stalled: rejects, aborted, no parts left',
-    () => proxy,
+    () => faults.proxy,
     async () => {
       const key = newKey('abort');
-      proxy.addRule({ match: UPLOAD_PART(2), action: { kind: 'stall-request', afterBytes: 100_000, ms: 2500 } });
+      faults.proxy.addRule({ match: UPLOAD_PART(2), action: { kind: 'stall-request', afterBytes: 100_000, ms: 2500 } });
       const upload = new EncryptedUpload({
-        client,
+        client: faults.client,
         params: { Bucket: bucket.name, Key: key, Body: seededStream(key, 4 * PART) },
         encryption: { keyring },
         partSize: PART,
@@ -308,14 +294,23 @@ describe('faults: uploads', () => {
     const label = encrypted ? 'EncryptedUpload' : 'lib-storage Upload (control, no encryption)';
     faultCase(
       `${label}: abort() while an UploadPart hangs (15 s): done() rejects within 5 s`,
-      () => proxy,
+      () => faults.proxy,
       async () => {
         const key = newKey('abort-hung');
         // A black-holed part: the server never answers (here for 15 s; in the field, until a timeout, if any).
-        proxy.addRule({ match: UPLOAD_PART(2), action: { kind: 'stall-request', afterBytes: 100_000, ms: 15_000 } });
+        faults.proxy.addRule({
+          match: UPLOAD_PART(2),
+          action: { kind: 'stall-request', afterBytes: 100_000, ms: 15_000 },
+        });
         const params = { Bucket: bucket.name, Key: key, Body: seededStream(key, 4 * PART) };
         const upload = encrypted
-          ? new EncryptedUpload({ client, params, encryption: { keyring }, partSize: PART, queueSize: 4 })
+          ? new EncryptedUpload({
+              client: faults.client,
+              params,
+              encryption: { keyring },
+              partSize: PART,
+              queueSize: 4,
+            })
           : new Upload({ client: plainProxyClient, params, partSize: PART, queueSize: 4 });
         const settled = upload.done().then(
           () => undefined,
@@ -333,7 +328,7 @@ describe('faults: uploads', () => {
 
   faultCase(
     'EncryptedUpload: the source stream fails mid-way: rejects with its error, aborted, no parts left',
-    () => proxy,
+    () => faults.proxy,
     async () => {
       const key = newKey('source-error');
       async function* failing() {
@@ -342,7 +337,7 @@ describe('faults: uploads', () => {
       }
       await expect(
         new EncryptedUpload({
-          client,
+          client: faults.client,
           params: { Bucket: bucket.name, Key: key, Body: Readable.from(failing()) },
           encryption: { keyring },
           partSize: PART,
@@ -356,7 +351,7 @@ describe('faults: uploads', () => {
 
   faultCase(
     'UploadPart (file stream body): reset mid-request-body rejects (not retryable); the caller retries the part',
-    () => proxy,
+    () => faults.proxy,
     async () => {
       const key = newKey('part-stream');
       const dir = mkdtempSync(join(tmpdir(), 'es-faults-'));
@@ -364,16 +359,16 @@ describe('faults: uploads', () => {
         const path = join(dir, 'source.bin');
         writeFileSync(path, seededBytes(key, SIZE));
         const mpu = await EncryptedMultipartUpload.create(
-          client,
+          faults.client,
           { Bucket: bucket.name, Key: key },
           { keyring, partSize: PART },
         );
         const part = (n: number) =>
           createReadStream(path, { start: (n - 1) * PART, end: Math.min(SIZE, n * PART) - 1 });
-        proxy.addRule({ match: UPLOAD_PART(2), action: { kind: 'reset-request', afterBytes: 400_000 } });
+        faults.proxy.addRule({ match: UPLOAD_PART(2), action: { kind: 'reset-request', afterBytes: 400_000 } });
         await mpu.uploadPart(1, part(1));
         await expect(mpu.uploadPart(2, part(2))).rejects.toBeDefined();
-        expect(proxy.requests(UPLOAD_PART(2))).toHaveLength(1);
+        expect(faults.proxy.requests(UPLOAD_PART(2))).toHaveLength(1);
         await mpu.uploadPart(2, part(2)); // a fresh stream: succeeds
         await mpu.uploadPart(3, part(3), { isLastPart: true });
         await mpu.complete();
@@ -385,58 +380,48 @@ describe('faults: uploads', () => {
   );
 
   // S3 has completed the upload when the client loses the response: the SDK retries the Complete.
+  const completeLost: [string, string, (key: string) => Promise<unknown>][] = [
+    ['EncryptedMultipartUpload', 'complete-lost', async (key) => (await multipart(faults.client, key)).complete()],
+    ['EncryptedUpload', 'complete-lost-upload', (key) => encryptedUpload(faults.client, key)],
+  ];
   for (const action of [
     { kind: 'reset-response', afterBytes: 50 },
     { kind: 'short-response', bytes: 50 },
     { kind: 'reset-response', afterBytes: 0 },
   ] as const) {
-    faultCase(
-      `CompleteMultipartUpload: ${action.kind} after ${'afterBytes' in action ? action.afterBytes : action.bytes} bytes of the response [EncryptedMultipartUpload]`,
-      () => proxy,
-      async () => {
-        const key = newKey('complete-lost');
-        proxy.addRule({ match: COMPLETE, action });
-        const { complete } = await multipart(client, key);
-        const result = await complete().then(
-          (out) => ({ ok: true as const, out }),
-          (error: unknown) => ({ ok: false as const, error }),
-        );
-        // RGW answers the retried Complete of a completed upload with 200: the caller sees success.
-        expect(result).toMatchObject({ ok: true });
-        expect(proxy.requests(COMPLETE)).toHaveLength(2);
-        await expectObject(key, key, SIZE);
-        await expectNoOpenUpload(key);
-      },
-    );
-    faultCase(
-      `CompleteMultipartUpload: ${action.kind} after ${'afterBytes' in action ? action.afterBytes : action.bytes} bytes of the response [EncryptedUpload]`,
-      () => proxy,
-      async () => {
-        const key = newKey('complete-lost-upload');
-        proxy.addRule({ match: COMPLETE, action });
-        const result = await encryptedUpload(client, key).then(
-          (out) => ({ ok: true as const, out }),
-          (error: unknown) => ({ ok: false as const, error }),
-        );
-        // RGW answers the retried Complete of a completed upload with 200: the caller sees success.
-        expect(result).toMatchObject({ ok: true });
-        expect(proxy.requests(COMPLETE)).toHaveLength(2);
-        await expectObject(key, key, SIZE);
-        await expectNoOpenUpload(key);
-      },
-    );
+    for (const [api, label, upload] of completeLost) {
+      faultCase(
+        `CompleteMultipartUpload: ${action.kind} after ${'afterBytes' in action ? action.afterBytes : action.bytes} bytes of the response [${api}]`,
+        () => faults.proxy,
+        async () => {
+          const key = newKey(label);
+          faults.proxy.addRule({ match: COMPLETE, action });
+          const result = await upload(key).then(
+            (out) => ({ ok: true as const, out }),
+            (error: unknown) => ({ ok: false as const, error }),
+          );
+          // RGW answers the retried Complete of a completed upload with 200: the caller sees success.
+          expect(result).toMatchObject({ ok: true });
+          expect(faults.proxy.requests(COMPLETE)).toHaveLength(2);
+          await expectObject(key, key, SIZE);
+          await expectNoOpenUpload(key);
+        },
+      );
+    }
   }
 
   faultCase(
     'PutObject (in-memory body): connection reset mid-request-body (retried)',
-    () => proxy,
+    () => faults.proxy,
     async () => {
       const key = newKey('put');
-      const rule = proxy.addRule({
+      const rule = faults.proxy.addRule({
         match: { method: 'PUT', query: { uploadId: false } },
         action: { kind: 'reset-request', afterBytes: 777_777 },
       });
-      await client.send(new PutObjectCommand({ Bucket: bucket.name, Key: key, Body: seededBytes(key, 3 * MiB + 1) }));
+      await faults.client.send(
+        new PutObjectCommand({ Bucket: bucket.name, Key: key, Body: seededBytes(key, 3 * MiB + 1) }),
+      );
       expect(rule.fired).toBe(1);
       await expectObject(key, key, 3 * MiB + 1);
     },
@@ -444,21 +429,21 @@ describe('faults: uploads', () => {
 
   faultCase(
     'PutObject (stream body): reset mid-request-body fails cleanly (not retryable), no object',
-    () => proxy,
+    () => faults.proxy,
     async () => {
       const key = newKey('put-stream');
       const size = 3 * MiB + 1;
-      proxy.addRule({
+      faults.proxy.addRule({
         match: { method: 'PUT', query: { uploadId: false } },
         action: { kind: 'reset-request', afterBytes: 777_777 },
       });
       // A consumed stream cannot be sent again: the SDK gives up at once rather than send a short body.
       await expect(
-        client.send(
+        faults.client.send(
           new PutObjectCommand({ Bucket: bucket.name, Key: key, Body: seededStream(key, size), ContentLength: size }),
         ),
       ).rejects.toBeDefined();
-      expect(proxy.requests({ method: 'PUT', query: { uploadId: false } })).toHaveLength(1);
+      expect(faults.proxy.requests({ method: 'PUT', query: { uploadId: false } })).toHaveLength(1);
       await expectNoObject(key);
     },
   );

@@ -32,6 +32,7 @@ export {
   type EncryptedClient,
   encryptedClient,
   plainClient,
+  useEncryptedClient,
 } from '../../../integration/test/helpers/clients';
 
 /** A keyring with one fresh random master key (or a given one, e.g. shared with a child process). */
