@@ -1,51 +1,47 @@
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { writeAtomically } from './atomic-file';
+import type { FileWriter } from './file-writer';
 
 /**
- * Writes `pieces` to `path` (or stdout for `-`): into a hidden temporary file
- * beside it, renamed into place only once every byte was written — and, since
- * decryption releases only authenticated chunks and throws on truncation, only
- * once every byte authenticated. On failure the temporary file is removed and
- * nothing appears under the final name.
+ * Writes `pieces` to `path` (or stdout for `-`): atomically, see
+ * {@link writeAtomically}; the file appears under its name only once every
+ * byte was written and synced — and, since decryption releases only
+ * authenticated chunks and throws on truncation, only once every byte
+ * authenticated. On failure nothing appears under the final name.
+ *
+ * The pieces must not be modified once yielded (they are written without copying).
  */
 export async function writeOutput(path: string, pieces: AsyncIterable<Uint8Array>, stdout: Writable): Promise<void> {
   if (path === '-') {
     await pipeline(pieces, stdout, { end: false });
     return;
   }
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.partial`);
-  const file: WriteStream = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
-  try {
-    await pipeline(coalesce(pieces), file);
-    const handle = await open(temp, 'r+');
-    await handle.sync();
-    await handle.close();
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
+  await writeAtomically(path, (writer) => writeGathered(writer, pieces));
 }
 
-/** Bytes gathered per file write: one syscall per MiB instead of three per chunk (nonce, body, tag). */
-const WRITE_SIZE = 1024 * 1024;
+/** Bytes gathered per hand-over to the writer: a few calls per MiB rather than three per chunk (nonce, body, tag). */
+const GATHER_BYTES = 1024 * 1024;
+/** Pieces gathered at most (a `writev` takes up to IOV_MAX = 1024; libuv splits longer lists). */
+const GATHER_PIECES = 1024;
 
-/** Joins small pieces into writes of about {@link WRITE_SIZE} bytes. */
-async function* coalesce(pieces: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+/**
+ * Hands `pieces` to `writer` in gathered lists of about {@link GATHER_BYTES}
+ * (written with `writev`, never joined into a copy), pulling the next pieces
+ * while earlier writes are still in flight.
+ */
+export async function writeGathered(writer: FileWriter, pieces: AsyncIterable<Uint8Array>): Promise<void> {
   let batch: Uint8Array[] = [];
   let size = 0;
   for await (const piece of pieces) {
+    if (piece.length === 0) continue;
     batch.push(piece);
     size += piece.length;
-    if (size >= WRITE_SIZE) {
-      yield Buffer.concat(batch, size);
+    if (size >= GATHER_BYTES || batch.length >= GATHER_PIECES) {
+      await writer.write(batch);
       batch = [];
       size = 0;
     }
   }
-  if (size > 0) yield Buffer.concat(batch, size);
+  if (size > 0) await writer.write(batch);
 }

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { LocalKeyring } from '@encrypted-stream/codec';
-import { type EncryptionPlugin, getEncryptionPlugin } from '@encrypted-stream/s3';
+import type { EncryptionPlugin } from '@encrypted-stream/s3';
 import { keyringPath, loadKeyring } from './keyring-file';
 
 /** Options every command understands. */
@@ -51,6 +51,9 @@ export class CommandContext {
   async clients() {
     if (!this.#clients) {
       const keyring = await this.keyring();
+      // Loaded here rather than at start-up: the local commands never need them.
+      const { S3Client } = await import('@aws-sdk/client-s3');
+      const { getEncryptionPlugin } = await import('@encrypted-stream/s3');
       const plain = new S3Client(this.s3Config());
       const encrypted = new S3Client(this.s3Config());
       const plugin = getEncryptionPlugin(encrypted, { keyring });

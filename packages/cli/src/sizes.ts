@@ -1,4 +1,3 @@
-import { parseRange, resolveRange } from '@encrypted-stream/s3';
 import { usageError } from './exit-codes';
 
 const UNITS: Record<string, number> = {
@@ -43,5 +42,7 @@ export function formatBytes(n: number): string {
 
 /** The plaintext `[start, end)` a Range header value selects, or undefined when unsatisfiable. */
 export function resolveRangeArgument(range: string, size: number): { start: number; end: number } | undefined {
+  // Required here, not at start-up: the S3 package brings the AWS SDK, which `decrypt` otherwise never needs.
+  const { parseRange, resolveRange } = require('@encrypted-stream/s3') as typeof import('@encrypted-stream/s3');
   return resolveRange(parseRange(range), size);
 }

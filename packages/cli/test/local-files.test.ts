@@ -2,9 +2,11 @@
  * encrypt / decrypt of local files and pipes, end to end: the built binary,
  * real files in a temporary directory.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EXIT, expectOk, expectOneLineError, jsonOf, run } from './helpers/cli';
+import { EXIT, expectOk, expectOneLineError, jsonOf, run, start } from './helpers/cli';
 import { flipByte, freshDir, listDir, randomData, selfContainedSize, useTempDir } from './helpers/files';
 
 const dir = useTempDir('local');
@@ -67,6 +69,147 @@ describe('encrypt / decrypt round trips', () => {
     const dec = await run(['decrypt', '-k', keyring], { input: enc.stdout });
     expectOk(dec);
     expect(dec.stdout.equals(plaintext)).toBe(true);
+  });
+});
+
+describe('file to file: the block pipeline (reads ahead, writes in flight)', () => {
+  const BIG = 9 * 1024 * 1024 + 17; // three 4 MiB read blocks, the last one short
+  let plaintext: Buffer;
+  let here: string;
+  let viaFile: Buffer;
+
+  beforeAll(async () => {
+    plaintext = randomData(BIG);
+    here = freshDir(dir.path, 'big');
+    writeFileSync(join(here, 'in'), plaintext);
+    expectOk(await run(['encrypt', '-k', keyring, join(here, 'in'), '-o', join(here, 'in.es')]));
+    viaFile = readFileSync(join(here, 'in.es'));
+  });
+
+  test('round trip, and both directions interoperate with the stdin/stdout path', async () => {
+    expect(viaFile).toHaveLength(selfContainedSize(BIG, KEY_ID));
+    expectOk(await run(['decrypt', '-k', keyring, join(here, 'in.es'), '-o', join(here, 'out')]));
+    expect(readFileSync(join(here, 'out')).equals(plaintext)).toBe(true);
+    const piped = await run(['decrypt', '-k', keyring], { input: viaFile });
+    expectOk(piped);
+    expect(piped.stdout.equals(plaintext)).toBe(true);
+    const enc = await run(['encrypt', '-k', keyring], { input: plaintext });
+    expectOk(enc);
+    writeFileSync(join(here, 'piped.es'), enc.stdout);
+    expectOk(await run(['decrypt', '-k', keyring, join(here, 'piped.es'), '-o', join(here, 'out2')]));
+    expect(readFileSync(join(here, 'out2')).equals(plaintext)).toBe(true);
+  });
+
+  test.concurrent.each([
+    [
+      'a flipped byte in the third read block',
+      (s: Buffer) => flipByte(s, s.length - 5000),
+      /ES_AUTH_FAILED: chunk 143 /,
+    ],
+    ['cut inside the third read block', (s: Buffer) => s.subarray(0, s.length - 100), /ES_(TRUNCATED|AUTH_FAILED)/],
+    [
+      'cut at a chunk boundary',
+      (s: Buffer) => s.subarray(0, 96 + 1 + KEY_ID.length + 2 + 72 + 100 * 65576),
+      /ES_TRUNCATED/,
+    ],
+    ['one byte appended', (s: Buffer) => Buffer.concat([s, Buffer.from([1])]), /ES_TRAILING_DATA/],
+  ])('%s: exit 4, no output file', async (label, change, pattern) => {
+    const there = freshDir(dir.path, `big-${label.replace(/\W+/g, '-')}`);
+    writeFileSync(join(there, 'in.es'), change(viaFile));
+    const result = await run(['decrypt', '-k', keyring, join(there, 'in.es'), '-o', join(there, 'out')]);
+    expectOneLineError(result, EXIT.INTEGRITY, pattern);
+    expect(listDir(there)).toEqual(['in.es']);
+  });
+
+  test.concurrent.each([
+    ['4KiB', 4096, 12],
+    ['1MiB', 1024 * 1024, 20],
+    ['16MiB', 16 * 1024 * 1024, 24],
+  ])('--chunk-size %s, file to file', async (text, chunk, exponent) => {
+    const there = freshDir(dir.path, `big-chunk-${text}`);
+    const size = 2 * chunk + 4097;
+    const data = plaintext.subarray(0, Math.min(size, BIG));
+    writeFileSync(join(there, 'in'), data);
+    expectOk(
+      await run(['encrypt', '-k', keyring, '--chunk-size', text, join(there, 'in'), '-o', join(there, 'in.es')]),
+    );
+    const stored = readFileSync(join(there, 'in.es'));
+    expect(stored[6]).toBe(exponent);
+    expect(stored).toHaveLength(selfContainedSize(data.length, KEY_ID, chunk));
+    expectOk(await run(['decrypt', '-k', keyring, join(there, 'in.es'), '-o', join(there, 'out')]));
+    expect(readFileSync(join(there, 'out')).equals(data)).toBe(true);
+    expect(listDir(there)).toEqual(['in', 'in.es', 'out']);
+  });
+
+  test('encrypt and decrypt start without loading the AWS SDK', async () => {
+    const there = freshDir(dir.path, 'no-sdk');
+    const hook = join(there, 'hook.js');
+    // Reports every module request naming the SDK or our S3 package, on stderr.
+    writeFileSync(
+      hook,
+      `const M = require('module'); const load = M._load;
+       M._load = function (request, ...rest) {
+         if (/@aws-sdk\\/|@encrypted-stream\\/s3/.test(request)) process.stderr.write('LOADED ' + request + '\\n');
+         return load.call(this, request, ...rest);
+       };`,
+    );
+    const env = { NODE_OPTIONS: `--require ${hook}` };
+    writeFileSync(join(there, 'in'), randomData(1000));
+    const enc = await run(['encrypt', '-k', keyring, join(there, 'in'), '-o', join(there, 'in.es')], { env });
+    expectOk(enc);
+    const dec = await run(['decrypt', '-k', keyring, join(there, 'in.es')], { env });
+    expectOk(dec);
+    expect(enc.stderr + dec.stderr).not.toMatch(/LOADED/);
+    const ranged = await run(['decrypt', '-k', keyring, join(there, 'in.es'), '--range', '0-9'], { env });
+    expectOk(ranged);
+    expect(ranged.stderr).toMatch(/LOADED @encrypted-stream\/s3/); // the hook does see the package when it is used
+  });
+
+  test('a named pipe is read as a stream, its size not recorded (stat says 0)', async () => {
+    const there = freshDir(dir.path, 'fifo');
+    const fifo = join(there, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const data = randomData(200_000);
+    const writer = new Promise<void>((resolve, reject) => writeFile(fifo, data).then(resolve, reject));
+    const result = await run(['encrypt', '-k', keyring, fifo, '-o', join(there, 'out.es')]);
+    await writer;
+    expectOk(result);
+    const dec = await run(['decrypt', '-k', keyring, join(there, 'out.es')]);
+    expectOk(dec);
+    expect(dec.stdout.equals(data)).toBe(true);
+  });
+
+  test('-o to a device or a named pipe writes into it (no temporary file renamed over it)', async () => {
+    const there = freshDir(dir.path, 'special');
+    const data = randomData(300_000);
+    writeFileSync(join(there, 'in'), data);
+    expectOk(await run(['encrypt', '-k', keyring, join(there, 'in'), '-o', '/dev/null']));
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+    expectOk(await run(['encrypt', '-k', keyring, join(there, 'in'), '-o', join(there, 'in.es')]));
+    const fifo = join(there, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const reader = readFile(fifo);
+    expectOk(await run(['decrypt', '-k', keyring, join(there, 'in.es'), '-o', fifo]));
+    expect((await reader).equals(data)).toBe(true);
+    expect(listDir(there).sort()).toEqual(['in', 'in.es', 'pipe']);
+  });
+
+  test('Ctrl-C mid-output removes the temporary file: nothing is left behind', async () => {
+    const there = freshDir(dir.path, 'interrupted');
+    const fifo = join(there, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const running = start(['encrypt', '-k', keyring, fifo, '-o', join(there, 'out.es')]);
+    const feeder = createWriteStream(fifo);
+    feeder.write(randomData(200_000)); // the input stays open: the command waits for more
+    for (let i = 0; i < 200 && !listDir(there).some((name) => name.endsWith('.partial')); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(listDir(there).some((name) => name.endsWith('.partial'))).toBe(true);
+    running.child.kill('SIGINT');
+    const result = await running.done;
+    feeder.destroy();
+    expect(result.signal).toBe('SIGINT');
+    expect(listDir(there)).toEqual(['pipe']);
   });
 });
 

@@ -1,20 +1,14 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { decryptStream, encryptStream, openEncryptedFile } from '@encrypted-stream/codec';
+import { createStreamCipher, decryptStream, encryptStream, openEncryptedFile } from '@encrypted-stream/codec';
+import { writeAtomically } from '../atomic-file';
 import { writeOutput } from '../atomic-output';
 import type { Command } from '../command';
 import { stringOption } from '../command';
 import { CliError, ExitCode, usageError } from '../exit-codes';
+import { decryptFile } from '../file-decrypt';
+import { encryptFile } from '../file-encrypt';
+import { closeInput, openInput } from '../local-input';
 import { counted, Progress } from '../progress';
 import { parseRangeArgument, parseSize, resolveRangeArgument } from '../sizes';
-
-/** Input stream and its size (undefined for stdin). */
-async function openInput(path: string, stdin: Readable): Promise<{ stream: AsyncIterable<Uint8Array>; size?: number }> {
-  if (path === '-') return { stream: stdin };
-  const { size } = await stat(path);
-  return { stream: createReadStream(path, { highWaterMark: 1024 * 1024 }), size };
-}
 
 /** `encrypt`: a local file or stdin to the self-contained framing. */
 export const encrypt: Command = {
@@ -29,14 +23,27 @@ export const encrypt: Command = {
     const chunkText = stringOption(values, 'chunk-size');
     const chunkSize = chunkText ? parseSize(chunkText, '--chunk-size') : undefined;
     const keyring = await context.keyring();
-    const { stream, size } = await openInput(input, process.stdin);
-    const progress = new Progress('encrypt', size, context.showProgress && output !== '-');
-    const encrypted = encryptStream(counted(stream, progress), {
-      keyring,
-      ...(chunkSize ? { chunkSize } : {}),
-      ...(size === undefined ? {} : { plaintextSize: size }),
-    });
-    await writeOutput(output, encrypted, context.stdout);
+    const source = await openInput(input, process.stdin, output !== '-');
+    const progress = new Progress('encrypt', source.size, context.showProgress && output !== '-');
+    try {
+      const options = {
+        keyring,
+        ...(chunkSize ? { chunkSize } : {}),
+        ...(source.size === undefined ? {} : { plaintextSize: source.size }),
+      };
+      if ('handle' in source) {
+        // A regular file to a file: blocks read ahead, chunks written in flight.
+        const cipher = await createStreamCipher(options);
+        const handle = source.handle;
+        await writeAtomically(output, (writer) =>
+          encryptFile(cipher, handle, writer, { onRead: (n) => progress.add(n) }),
+        );
+      } else {
+        await writeOutput(output, encryptStream(counted(source.stream, progress), options), context.stdout);
+      }
+    } finally {
+      await closeInput(source);
+    }
     progress.finish();
     context.report(
       { input, output, plaintextBytes: progress.done },
@@ -81,9 +88,21 @@ export const decrypt: Command = {
       }
       return;
     }
-    const { stream, size } = await openInput(input, process.stdin);
-    const progress = new Progress('decrypt', size, context.showProgress && output !== '-');
-    await writeOutput(output, decryptStream(counted(stream, progress), { keyring }), context.stdout);
+    const source = await openInput(input, process.stdin, output !== '-');
+    const progress = new Progress('decrypt', source.size, context.showProgress && output !== '-');
+    try {
+      if ('handle' in source) {
+        // A regular file to a file: blocks read ahead, plaintext written in flight.
+        const handle = source.handle;
+        await writeAtomically(output, (writer) =>
+          decryptFile(handle, { keyring }, writer, { onRead: (n) => progress.add(n) }),
+        );
+      } else {
+        await writeOutput(output, decryptStream(counted(source.stream, progress), { keyring }), context.stdout);
+      }
+    } finally {
+      await closeInput(source);
+    }
     progress.finish();
     context.report({ input, output }, `decrypted ${input} to ${output}`, output === '-');
   },
