@@ -144,6 +144,11 @@ healthy() {
   [ -e "$READY" ] && pid_alive mon.a && pid_alive osd.0 && pid_alive "$RGW_NAME" && s3_ok
 }
 
+# Whether Ceph reports a full OSD or pool (writes would block).
+store_full() {
+  ceph_cli health 2>/dev/null | grep -q 'full'
+}
+
 # The running cluster has the settings this version of the script (and the current
 # ES_S3_STORE etc.) would give it; comments do not count.
 conf_current() {
@@ -305,11 +310,16 @@ cmd_up() {
   lock
   install_packages
   if healthy; then
-    if conf_current; then
+    if ! conf_current; then
+      log "the running S3 server has a different config; restarting it"
+    elif store_full; then
+      # A full OSD makes writes hang rather than fail; long bench sessions get there
+      # (RGW's garbage collection lags behind gigabytes of deletes).
+      log "the running S3 server's store is full; restarting it"
+    else
       log "reusing the healthy S3 server already running from $DIR on $ENDPOINT"
       return 0
     fi
-    log "the running S3 server has a different config; restarting it"
   fi
   if [ -e "$DIR" ] || [ -n "$(our_pids)" ]; then
     log "cleaning up stale state in $DIR"
