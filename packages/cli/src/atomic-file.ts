@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FileWriter, type FileWriterOptions } from './file-writer';
 import type { PositionalFile } from './positional-file';
@@ -21,8 +21,14 @@ export async function writeAtomically<T>(
 ): Promise<T> {
   if (await isSpecialFile(path)) return writeSpecial(path, body, options);
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.partial`);
-  const handle = await open(temp, 'wx', 0o600);
-  removeOnSignal(temp);
+  removeOnSignal(temp); // before the open: the file exists as soon as the syscall ran, before the await returns
+  let handle: FileHandle;
+  try {
+    handle = await open(temp, 'wx', 0o600);
+  } catch (error) {
+    keepOnSignal(temp);
+    throw error;
+  }
   const writer = new FileWriter(handle, 0, options);
   try {
     const result = await body(writer);

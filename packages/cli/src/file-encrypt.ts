@@ -1,4 +1,4 @@
-import { ChunkEncoder, encodeHeader, type StreamCipher } from '@encrypted-stream/codec';
+import { BodyEncoder, encodeHeader, type StreamCipher } from '@encrypted-stream/codec';
 import { DEFAULT_READ_SIZE, readBlocks, wholeUnits } from './block-reader';
 import type { FileWriter } from './file-writer';
 import type { PositionalFile } from './positional-file';
@@ -25,19 +25,15 @@ export async function encryptFile(
   options: FileCryptOptions = {},
 ): Promise<void> {
   const { onRead, readSize = DEFAULT_READ_SIZE } = options;
-  const expected = cipher.header.stream.plaintextSize;
-  if (expected === undefined) throw new TypeError('encryptFile needs a cipher that records the plaintext size');
-  const encoder = new ChunkEncoder(cipher);
+  if (cipher.header.stream.plaintextSize === undefined)
+    throw new TypeError('encryptFile needs a cipher that records the plaintext size');
+  const encoder = new BodyEncoder(cipher); // checks the file against the size recorded
   await writer.write([encodeHeader(cipher.header)]);
-  let seen = 0;
   // Every block but the last is whole chunks, so the encoder keeps no view of a
   // read buffer that is reused (and the last one is never overwritten).
   for await (const block of readBlocks(input, wholeUnits(readSize, cipher.chunkSize))) {
-    seen += block.length;
-    if (seen > expected) throw new RangeError(`source is longer than the ${expected} bytes declared`);
     onRead?.(block.length);
     await writer.write(encoder.push(block));
   }
-  if (seen !== expected) throw new RangeError(`source ended after ${seen} of the ${expected} bytes declared`);
   await writer.write(encoder.finish());
 }

@@ -1,25 +1,24 @@
 import { asPiece, ByteQueue, iteratesItself } from './byte-queue';
-import { ChunkDecoder, type ChunkDecoderOptions } from './chunk-decoder';
+import { ChunkDecoder } from './chunk-decoder';
 import { ErrorCode, FormatError } from './errors';
 import { decodeHeader, type EncryptionHeader } from './header';
+import { RangeDecoder, type RangeDecoderOptions } from './range-decoder';
 import { type ByteSource, collectBytes, toByteIterable } from './sources';
 import { type OpenOptions, openStreamCipher, type StreamCipher } from './stream-cipher';
 
 /**
- * Decrypts a chunked body (detached framing, or a byte range of it). Yields
- * each chunk's plaintext only after that chunk authenticated; an input that
- * stops before its final chunk throws ES_TRUNCATED rather than ending short.
+ * Decrypts a chunked body (detached framing, or a byte range of it, trimmed
+ * with `skip`/`length` when given). Yields each chunk's plaintext only after
+ * that chunk authenticated; an input that stops before its final chunk throws
+ * ES_TRUNCATED rather than ending short.
  * @public
  */
 export async function* decryptBody(
   cipher: StreamCipher,
   source: ByteSource,
-  options: ChunkDecoderOptions = {},
+  options: RangeDecoderOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  const decoder = new ChunkDecoder(cipher, {
-    plaintextSize: cipher.header.stream.plaintextSize,
-    ...options,
-  });
+  const decoder = new RangeDecoder(cipher, options);
   // Plain loops rather than `yield*` over arrays (an async-from-sync iterator per piece),
   // and the source iterated directly where toByteIterable() would just do that.
   for await (const item of iteratesItself(source) ? source : toByteIterable(source)) {

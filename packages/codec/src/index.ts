@@ -5,6 +5,7 @@
  */
 export type { CryptoBackend } from './backend/backend';
 export { defaultBackend, getBackend } from './backend/select';
+export { BodyEncoder, type BodyRunOptions } from './body-encoder';
 export { ChunkDecoder, type ChunkDecoderOptions } from './chunk-decoder';
 export { ChunkEncoder } from './chunk-encoder';
 export {
@@ -20,7 +21,7 @@ export {
 export type { EncryptionContext } from './context';
 export { decryptBody, decryptBuffer, decryptStream, readHeader } from './decrypt';
 export { DecryptingWriter, type DecryptingWriterOptions, type PlaintextSink } from './decrypting-writer';
-export { type BodyRunOptions, encryptBody, encryptBuffer, encryptStream } from './encrypt';
+export { encryptBody, encryptBuffer, encryptStream } from './encrypt';
 export { type EncryptedFile, openEncryptedFile } from './encrypted-file';
 export { EncryptingReader, type EncryptingReaderOptions } from './encrypting-reader';
 export {

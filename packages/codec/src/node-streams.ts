@@ -1,6 +1,5 @@
 import { pipeline, Readable, Transform } from 'node:stream';
-import { ChunkEncoder } from './chunk-encoder';
-import { type BodyRunOptions, declaredLength } from './encrypt';
+import { BodyEncoder, type BodyRunOptions } from './body-encoder';
 import type { RangeDecoder } from './range-decoder';
 import { type ByteSource, toByteIterable } from './sources';
 import type { StreamCipher } from './stream-cipher';
@@ -55,24 +54,10 @@ function through(source: ByteSource, transform: Transform): Transform {
  * @public
  */
 export function encryptingStream(cipher: StreamCipher, source: ByteSource, options: BodyRunOptions = {}): Readable {
-  const encoder = new ChunkEncoder(cipher, options.firstChunk ?? 0);
-  const final = options.final ?? true;
-  const expected = declaredLength(cipher, options);
-  let seen = 0;
+  const encoder = new BodyEncoder(cipher, options);
   const transform = piecewise(
-    (piece) => {
-      seen += piece.length;
-      if (expected !== undefined && seen > expected) {
-        throw new RangeError(`source is longer than the ${expected} bytes declared`);
-      }
-      return encoder.push(piece);
-    },
-    () => {
-      if (expected !== undefined && seen !== expected) {
-        throw new RangeError(`source ended after ${seen} of the ${expected} bytes declared`);
-      }
-      return encoder.finish(final);
-    },
+    (piece) => encoder.push(piece),
+    () => encoder.finish(),
   );
   return through(source, transform);
 }

@@ -1,8 +1,7 @@
-import { asPiece, iteratesItself } from './byte-queue';
+import { decryptBody } from './decrypt';
 import { ErrorCode, FormatError } from './errors';
 import { plaintextSize, planRange } from './geometry';
-import { RangeDecoder } from './range-decoder';
-import { type ByteSource, toByteIterable } from './sources';
+import type { ByteSource } from './sources';
 import type { StreamCipher } from './stream-cipher';
 
 /**
@@ -46,18 +45,11 @@ export async function* decryptRange(
   const plan = planRange(start, Math.min(Math.max(end, start), total), cipher.chunkSize);
   const cipherEnd = Math.min(plan.cipherEnd, bodySize);
   const body = await read(plan.cipherStart, cipherEnd);
-  const decoder = new RangeDecoder(cipher, {
+  yield* decryptBody(cipher, body, {
     firstChunk: plan.firstChunk,
     plaintextSize: total,
     expectFinal: cipherEnd === bodySize,
     skip: plan.skip,
     length: plan.length,
   });
-  for await (const item of iteratesItself(body) ? body : toByteIterable(body)) {
-    const piece = asPiece(item);
-    const out = decoder.push(piece instanceof Uint8Array ? piece : await piece);
-    for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
-  }
-  const out = decoder.finish();
-  for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
 }
