@@ -88,17 +88,25 @@ export interface RangePlan {
 }
 
 /**
- * The chunks and body bytes that hold plaintext bytes `[start, end)`.
- * An empty range plans the one chunk at `start` (needed to authenticate an empty read at the end).
+ * The chunks and body bytes that hold plaintext bytes `[start, end)` of a
+ * stream of `plaintextSize` bytes. A range that reaches the end of the
+ * plaintext always includes the final chunk, even when that chunk is empty
+ * (sizes that are a multiple of the chunk size): only the final chunk's tag
+ * proves that the stream ends there (FORMAT.md §5), so a read that stops at
+ * the last full chunk could not tell a complete stream from a truncated one.
+ * An empty range plans the one chunk at `start`.
  * @public
  */
-export function planRange(start: number, end: number, chunkSize: number): RangePlan {
+export function planRange(start: number, end: number, chunkSize: number, plaintextSize: number): RangePlan {
   assertSize(start, 'start');
   assertSize(end, 'end');
+  assertSize(plaintextSize, 'plaintextSize');
   assertChunkSize(chunkSize);
   if (end < start) throw new RangeError(`range end ${end} is before its start ${start}`);
+  if (end > plaintextSize) throw new RangeError(`range end ${end} is past the ${plaintextSize}-byte plaintext`);
   const firstChunk = Math.floor(start / chunkSize);
-  const lastChunk = end > start ? Math.floor((end - 1) / chunkSize) : firstChunk;
+  const lastChunk =
+    end === plaintextSize ? Math.floor(plaintextSize / chunkSize) : end > start ? Math.floor((end - 1) / chunkSize) : firstChunk;
   return {
     firstChunk,
     lastChunk,

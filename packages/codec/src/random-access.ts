@@ -42,7 +42,7 @@ export async function* decryptRange(
   if (!Number.isSafeInteger(start) || start < 0 || start > total) {
     throw new RangeError(`range start ${start} is outside the ${total}-byte plaintext`);
   }
-  const plan = planRange(start, Math.min(Math.max(end, start), total), cipher.chunkSize);
+  const plan = planRange(start, Math.min(Math.max(end, start), total), cipher.chunkSize, total);
   const cipherEnd = Math.min(plan.cipherEnd, bodySize);
   const body = await read(plan.cipherStart, cipherEnd);
   yield* decryptBody(cipher, body, {

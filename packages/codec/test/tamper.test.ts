@@ -6,6 +6,7 @@
 import { forgeCommitmentStream } from '../scripts/generate-vectors';
 import type { CryptoBackend } from '../src/backend/backend';
 import { decryptBody, decryptBuffer, decryptStream } from '../src/decrypt';
+import { decryptRange } from '../src/random-access';
 import { DecryptingWriter } from '../src/decrypting-writer';
 import { encryptBuffer, encryptStream } from '../src/encrypt';
 import { ErrorCode } from '../src/errors';
@@ -369,6 +370,53 @@ describe('truncation', () => {
         true,
       ]);
     }
+  });
+});
+
+describe('random access to a body cut to whole chunks plus 40 arbitrary bytes', () => {
+  // The outside finding of issue 10: the 40 bytes parse as an empty final chunk,
+  // so the body size alone says "2C bytes". Only authenticating that final
+  // chunk (index 2, final = 1) tells the cut from the real thing.
+  const forged = (f: Fixture) => concat(f.chunks[0]!, f.chunks[1]!, filler(40, 7));
+  const reads = (f: Fixture) => {
+    const body = forged(f);
+    return { body, read: (start: number, end: number) => body.subarray(start, end) };
+  };
+  const P = 2 * C;
+
+  test.each([
+    ['the whole plaintext', 0, P],
+    ['a range ending at the last byte', C + 5, P],
+    ['the last byte alone', P - 1, P],
+    ['an empty range at the end', P, P],
+  ])('unsized: %s fails authentication', async (_label, start, end) => {
+    const { body, read } = reads(unsized);
+    expect(await failureCode(collect(decryptRange(unsized.cipher, read, body.length, start, end)))).toBe(
+      ErrorCode.AUTH_FAILED,
+    );
+  });
+
+  test('aligned (really 2C bytes): the genuine empty final chunk still authenticates, the forged one does not', async () => {
+    const real = aligned.body;
+    const got = await collect(decryptRange(aligned.cipher, (a, b) => real.subarray(a, b), real.length, C + 5, P));
+    expect(hex(got)).toBe(hex(aligned.plaintext.subarray(C + 5, P)));
+    const { body, read } = reads(aligned);
+    expect(await failureCode(collect(decryptRange(aligned.cipher, read, body.length, 0, P)))).toBe(
+      ErrorCode.AUTH_FAILED,
+    );
+  });
+
+  test('a range that stops before the end reads the authentic chunks it needs', async () => {
+    const { body, read } = reads(unsized);
+    const got = await collect(decryptRange(unsized.cipher, read, body.length, 10, C + 10));
+    expect(hex(got)).toBe(hex(unsized.plaintext.subarray(10, C + 10)));
+  });
+
+  test('sized: the recorded size already refuses the body', async () => {
+    const { body, read } = reads(sized);
+    expect(await failureCode(collect(decryptRange(sized.cipher, read, body.length, 0, P)))).toBe(
+      ErrorCode.SIZE_MISMATCH,
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import { HeadObjectCommand, type HeadObjectCommandInput, S3ServiceException } from '@aws-sdk/client-s3';
 import {
+  CHUNK_OVERHEAD,
   chunkOffset,
   ErrorCode,
   FormatError,
@@ -20,8 +21,13 @@ import { stripChecksums } from './strip-checksums';
 function cipherRangeFor(range: ByteRange, chunkSize: number): string {
   switch (range.kind) {
     case 'bounded': {
-      const plan = planRange(range.start, range.end + 1, chunkSize);
-      return `bytes=${plan.cipherStart}-${plan.cipherEnd - 1}`;
+      // A range ending on a chunk boundary may end the object: then its empty
+      // final chunk (40 bytes) must be authenticated too, and only the
+      // response tells whether the object ends there. 40 bytes more is cheaper
+      // than a second request.
+      const aligned = (range.end + 1) % chunkSize === 0;
+      const end = chunkOffset(Math.floor(range.end / chunkSize) + 1, chunkSize) + (aligned ? CHUNK_OVERHEAD : 0);
+      return `bytes=${chunkOffset(Math.floor(range.start / chunkSize), chunkSize)}-${end - 1}`;
     }
     case 'from':
       return `bytes=${chunkOffset(Math.floor(range.start / chunkSize), chunkSize)}-`;
@@ -131,7 +137,7 @@ export const handleGetObject: CommandHandler = async (args, next, runtime) => {
     if (result) discardBody(result.output.Body);
     throw invalidRange(size);
   }
-  const plan = planRange(wanted.start, wanted.end, cipher.chunkSize);
+  const plan = planRange(wanted.start, wanted.end, cipher.chunkSize, size);
   const need = { start: plan.cipherStart, end: Math.min(plan.cipherEnd, span.total) };
   if (!result || need.start < span.start || need.end > span.end) {
     // Another chunk size than we assumed: now we know the exact span to ask for.

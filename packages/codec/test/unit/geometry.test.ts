@@ -22,7 +22,7 @@ describe('chunk size', () => {
     expect(() => chunkCount(10, size)).toThrow(RangeError);
     expect(() => ciphertextSize(10, size)).toThrow(RangeError);
     expect(() => plaintextSize(100, size)).toThrow(RangeError);
-    expect(() => planRange(0, 10, size)).toThrow(RangeError);
+    expect(() => planRange(0, 10, size, 100)).toThrow(RangeError);
     expect(() => suffixFetchLength(10, size)).toThrow(RangeError);
     expect(() => chunkOffset(1, size)).toThrow(RangeError);
   });
@@ -85,7 +85,7 @@ describe('sizes (FORMAT.md §8)', () => {
 
 describe('planRange', () => {
   test('ranges inside one chunk, across chunks, and ending on a boundary', () => {
-    expect(planRange(10, 20, C)).toEqual({
+    expect(planRange(10, 20, C, 10 * C)).toEqual({
       firstChunk: 0,
       lastChunk: 0,
       cipherStart: 0,
@@ -93,7 +93,7 @@ describe('planRange', () => {
       skip: 10,
       length: 10,
     });
-    expect(planRange(C - 1, C + 1, C)).toEqual({
+    expect(planRange(C - 1, C + 1, C, 10 * C)).toEqual({
       firstChunk: 0,
       lastChunk: 1,
       cipherStart: 0,
@@ -101,7 +101,7 @@ describe('planRange', () => {
       skip: C - 1,
       length: 2,
     });
-    expect(planRange(C, 2 * C, C)).toEqual({
+    expect(planRange(C, 2 * C, C, 10 * C)).toEqual({
       firstChunk: 1,
       lastChunk: 1,
       cipherStart: STRIDE,
@@ -111,15 +111,36 @@ describe('planRange', () => {
     });
   });
 
+  test('a range that reaches the end always includes the final chunk, even an empty one', () => {
+    // 2C bytes: chunks 0 and 1 are full, chunk 2 is the empty final chunk (40 bytes).
+    expect(planRange(0, 2 * C, C, 2 * C)).toEqual({
+      firstChunk: 0,
+      lastChunk: 2,
+      cipherStart: 0,
+      cipherEnd: 3 * STRIDE,
+      skip: 0,
+      length: 2 * C,
+    });
+    expect(planRange(C + 5, 2 * C, C, 2 * C)).toMatchObject({ firstChunk: 1, lastChunk: 2 });
+    expect(planRange(2 * C, 2 * C, C, 2 * C)).toMatchObject({ firstChunk: 2, lastChunk: 2, length: 0 });
+    expect(planRange(0, 0, C, 0)).toMatchObject({ firstChunk: 0, lastChunk: 0, cipherEnd: STRIDE });
+    // Not a multiple of C: the chunk holding the last byte is the final one.
+    expect(planRange(0, 2 * C + 1, C, 2 * C + 1)).toMatchObject({ lastChunk: 2 });
+    // Stopping one byte short of the end does not need the final chunk.
+    expect(planRange(0, 2 * C - 1, C, 2 * C)).toMatchObject({ lastChunk: 1 });
+  });
+
   test('an empty range plans the one chunk at its start', () => {
-    expect(planRange(2 * C, 2 * C, C)).toMatchObject({ firstChunk: 2, lastChunk: 2, skip: 0, length: 0 });
-    expect(planRange(5, 5, C)).toMatchObject({ firstChunk: 0, lastChunk: 0, skip: 5, length: 0 });
+    expect(planRange(2 * C, 2 * C, C, 10 * C)).toMatchObject({ firstChunk: 2, lastChunk: 2, skip: 0, length: 0 });
+    expect(planRange(5, 5, C, 10 * C)).toMatchObject({ firstChunk: 0, lastChunk: 0, skip: 5, length: 0 });
   });
 
   test('bad ranges are RangeErrors', () => {
-    expect(() => planRange(10, 9, C)).toThrow(RangeError);
-    expect(() => planRange(-1, 9, C)).toThrow(RangeError);
-    expect(() => planRange(0, 1.5, C)).toThrow(RangeError);
+    expect(() => planRange(10, 9, C, 100)).toThrow(RangeError);
+    expect(() => planRange(-1, 9, C, 100)).toThrow(RangeError);
+    expect(() => planRange(0, 1.5, C, 100)).toThrow(RangeError);
+    expect(() => planRange(0, 101, C, 100)).toThrow(RangeError); // past the end of the plaintext
+    expect(() => planRange(0, 10, C, -1)).toThrow(RangeError);
   });
 });
 

@@ -48,7 +48,7 @@ function run(decoder: RangeDecoder, pieces: readonly Uint8Array[]): { output: Ui
 
 /** The span of `s.body` that holds plaintext `[start, end)`, and the decoder options for it. */
 function plan(s: Stream, start: number, end: number): { span: Uint8Array; options: RangeDecoderOptions } {
-  const p = planRange(start, end, C);
+  const p = planRange(start, end, C, s.plaintext.length);
   const cipherEnd = Math.min(p.cipherEnd, s.body.length);
   return {
     span: s.body.subarray(p.cipherStart, cipherEnd),

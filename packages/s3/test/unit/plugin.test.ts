@@ -12,10 +12,13 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   ciphertextSize,
+  collectBytes,
   createStreamCipher,
+  decodeHeader,
   decryptBody,
   ErrorCode,
   encryptBody,
+  encryptStream,
   LocalKeyring,
   openStreamCipher,
 } from '@encrypted-stream/codec';
@@ -119,6 +122,61 @@ describe('PutObject', () => {
   });
 });
 
+describe('GetObject of a stream whose size is not recorded (multipart, streamed uploads)', () => {
+  // 3C bytes: chunks 0-2 full, chunk 3 the empty final chunk. `cut` is its
+  // first two chunks and 40 arbitrary bytes: a well-formed 2C-byte body whose
+  // "final chunk" never authenticates.
+  const SIZE = 3 * C;
+  const plaintext = filler(SIZE, 9);
+  let store: MemoryS3;
+  let client: S3Client;
+
+  beforeEach(async () => {
+    ({ store, client } = setup());
+    const bytes = await collectBytes(encryptStream(plaintext, { keyring, chunkSize: C }));
+    const { header, length } = decodeHeader(bytes)!;
+    const body = bytes.subarray(length);
+    store.put(BUCKET, 'whole', body, encryptionMetadata(header));
+    store.put(BUCKET, 'cut', Buffer.concat([body.subarray(0, 2 * S), filler(40, 1)]), encryptionMetadata(header));
+    store.requests.length = 0;
+  });
+  const S = STRIDE;
+
+  test.each([
+    undefined,
+    'bytes=0-',
+    `bytes=${C}-`,
+    `bytes=0-${2 * C - 1}`,
+    `bytes=${2 * C - 1}-${2 * C - 1}`,
+    'bytes=-1',
+    'bytes=-5000',
+  ])('the cut object, Range %s: ES_AUTH_FAILED, never a clean short read', async (Range) => {
+    const out = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cut', Range }));
+    expect(await failureCode(bodyOf(out))).toBe(ErrorCode.AUTH_FAILED);
+    expect(store.requests).toHaveLength(1);
+  });
+
+  test.each<[string, number, number]>([
+    [`bytes=${2 * C}-${3 * C - 1}`, 2 * C, SIZE],
+    [`bytes=${C + 7}-${3 * C - 1}`, C + 7, SIZE],
+    ['bytes=-1', SIZE - 1, SIZE],
+    [`bytes=${C}-`, C, SIZE],
+  ])(
+    'the genuine object, Range %s ending at the last byte: one request, the final chunk authenticated',
+    async (Range, start, end) => {
+      const out = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'whole', Range }));
+      expect(await bodyOf(out)).toEqual(Buffer.from(plaintext.subarray(start, end)));
+      expect(out.ContentRange).toBe(`bytes ${start}-${end - 1}/${SIZE}`);
+      expect(store.requests).toHaveLength(1);
+    },
+  );
+
+  test('a range that stops before the end of the cut object still reads', async () => {
+    const out = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cut', Range: `bytes=0-${C - 1}` }));
+    expect(await bodyOf(out)).toEqual(Buffer.from(plaintext.subarray(0, C)));
+  });
+});
+
 describe('GetObject', () => {
   const SIZE = 3 * C + 500; // four chunks, the last one short
   const CIPHER_SIZE = 3 * STRIDE + 540;
@@ -153,7 +211,7 @@ describe('GetObject', () => {
   test.each<[string, string, number, number]>([
     // [plaintext Range, expected ciphertext Range, plaintext start, end (exclusive)]
     ['bytes=0-0', `bytes=0-${S - 1}`, 0, 1],
-    ['bytes=0-4095', `bytes=0-${S - 1}`, 0, C],
+    ['bytes=0-4095', `bytes=0-${S + 39}`, 0, C], // ends on a boundary: 40 bytes more, in case the object ends there
     ['bytes=4095-4096', `bytes=0-${2 * S - 1}`, C - 1, C + 1],
     ['bytes=5000-5010', `bytes=${S}-${2 * S - 1}`, 5000, 5011],
     ['bytes=8192-12787', `bytes=${2 * S}-${4 * S - 1}`, 2 * C, SIZE],
