@@ -106,7 +106,11 @@ export function planRange(start: number, end: number, chunkSize: number, plainte
   if (end > plaintextSize) throw new RangeError(`range end ${end} is past the ${plaintextSize}-byte plaintext`);
   const firstChunk = Math.floor(start / chunkSize);
   const lastChunk =
-    end === plaintextSize ? Math.floor(plaintextSize / chunkSize) : end > start ? Math.floor((end - 1) / chunkSize) : firstChunk;
+    end === plaintextSize
+      ? Math.floor(plaintextSize / chunkSize)
+      : end > start
+        ? Math.floor((end - 1) / chunkSize)
+        : firstChunk;
   return {
     firstChunk,
     lastChunk,

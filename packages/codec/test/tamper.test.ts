@@ -6,12 +6,12 @@
 import { forgeCommitmentStream } from '../scripts/generate-vectors';
 import type { CryptoBackend } from '../src/backend/backend';
 import { decryptBody, decryptBuffer, decryptStream } from '../src/decrypt';
-import { decryptRange } from '../src/random-access';
 import { DecryptingWriter } from '../src/decrypting-writer';
 import { encryptBuffer, encryptStream } from '../src/encrypt';
 import { ErrorCode } from '../src/errors';
 import { decodeHeader, type EncryptionHeader, encodeHeader, fromDetachedHeader, toDetachedHeader } from '../src/header';
 import { LocalKeyring } from '../src/local-keyring';
+import { decryptRange } from '../src/random-access';
 import { openStreamCipher, type StreamCipher } from '../src/stream-cipher';
 import {
   C,
