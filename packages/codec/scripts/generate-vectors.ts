@@ -154,7 +154,7 @@ export async function forgeCommitmentStream(
     contextTag: keys.contextTag,
   });
   const header = makeEncryptionHeader(streamBytes, await keyring.wrap(dataKey, streamBytes));
-  const cipher = new StreamCipher(header, keys.payloadKey, backend);
+  const cipher = new StreamCipher(header, keys, backend);
   return { header, body: encodeChunks(cipher, plaintext) };
 }
 

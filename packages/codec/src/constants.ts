@@ -30,4 +30,6 @@ export const MAX_DETACHED_WRAPPED_KEY_LENGTH = 189;
 export const LABEL_PAYLOAD = 'encrypted-stream v1 payload';
 export const LABEL_COMMITMENT = 'encrypted-stream v1 commitment';
 export const LABEL_CONTEXT = 'encrypted-stream v1 context';
+/** Keys the MACs over state kept outside the stream (resume tokens, source digests), FORMAT.md §4. */
+export const LABEL_STATE = 'encrypted-stream v1 state';
 export const LABEL_LOCAL_WRAP = 'encrypted-stream v1 local wrap';

@@ -37,8 +37,8 @@ export class EncryptedStreamError extends Error {
   /** Stable machine-readable code: an {@link ErrorCode} value, or one of a dependent package's codes. */
   readonly code: string;
 
-  constructor(code: string, message: string) {
-    super(message);
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.code = code;
     this.name = new.target.name;
   }

@@ -1,12 +1,13 @@
 import type { CryptoBackend } from './backend/backend';
 import { defaultBackend } from './backend/select';
+import { utf8 } from './bytes';
 import { DEFAULT_CHUNK_SIZE, KEY_SIZE, NONCE_SIZE, STREAM_ID_SIZE, TAG_SIZE } from './constants';
 import type { EncryptionContext } from './context';
 import { AuthenticationError, ContextMismatchError, ErrorCode, KeyError } from './errors';
 import { assertChunkSize } from './geometry';
 import { type EncryptionHeader, encodeStreamHeader, makeEncryptionHeader } from './header';
 import { assertKeyring, type Keyring } from './keyring';
-import { deriveKeys } from './stream-keys';
+import { type DerivedKeys, deriveKeys } from './stream-keys';
 
 /**
  * Options shared by everything that opens an existing stream.
@@ -41,14 +42,16 @@ export class StreamCipher {
   /** The stream's header (stream header + key block). */
   readonly header: EncryptionHeader;
   readonly #payloadKey: Uint8Array;
+  readonly #stateKey: Uint8Array;
   readonly #backend: CryptoBackend;
   readonly #aadBytes = new Uint8Array(41);
   readonly #aadView = new DataView(this.#aadBytes.buffer);
 
   /** @internal use {@link createStreamCipher} or {@link openStreamCipher}. */
-  constructor(header: EncryptionHeader, payloadKey: Uint8Array, backend: CryptoBackend) {
+  constructor(header: EncryptionHeader, keys: Pick<DerivedKeys, 'payloadKey' | 'stateKey'>, backend: CryptoBackend) {
     this.header = header;
-    this.#payloadKey = payloadKey;
+    this.#payloadKey = keys.payloadKey;
+    this.#stateKey = keys.stateKey;
     this.#aadBytes.set(backend.sha256(header.streamBytes), 0); // headerDigest, FORMAT.md §2
     this.#backend = backend;
   }
@@ -96,6 +99,24 @@ export class StreamCipher {
   }
 
   /**
+   * A MAC (HMAC-SHA256, 32 bytes) over state that a writer keeps outside the
+   * stream and must get back unaltered — a resume token, a digest of a source
+   * part — under a key derived from the data key (FORMAT.md §4), so only a
+   * holder of the data key can make one. `purpose` separates uses: a MAC made
+   * for one purpose never verifies for another.
+   */
+  stateMac(purpose: string, message: Uint8Array): Uint8Array {
+    const label = utf8(purpose);
+    if (label.length === 0 || label.length > 255) throw new RangeError('purpose must be 1 … 255 bytes of UTF-8');
+    return this.#backend.hmacSha256(this.#stateKey, [Uint8Array.of(label.length), label, message]);
+  }
+
+  /** Whether `mac` is {@link stateMac}`(purpose, message)`, compared in constant time. */
+  verifyStateMac(purpose: string, message: Uint8Array, mac: Uint8Array): boolean {
+    return mac.length === 32 && this.#backend.equal(this.stateMac(purpose, message), mac);
+  }
+
+  /**
    * Decrypts one chunk. Returns its plaintext pieces only if the tag verified;
    * otherwise throws AuthenticationError and releases nothing.
    */
@@ -138,7 +159,7 @@ export async function createStreamCipher(options: CreateOptions): Promise<Stream
       contextTag: keys.contextTag,
     });
     const wrapped = await options.keyring.wrap(dataKey, streamBytes);
-    return new StreamCipher(makeEncryptionHeader(streamBytes, wrapped), keys.payloadKey, backend);
+    return new StreamCipher(makeEncryptionHeader(streamBytes, wrapped), keys, backend);
   } finally {
     dataKey.fill(0);
   }
@@ -166,7 +187,7 @@ export async function openStreamCipher(header: EncryptionHeader, options: OpenOp
   const { backend, dataKey, keys } = await unwrapDataKey(header, options);
   dataKey.fill(0);
   if (!backend.equal(keys.contextTag, header.stream.contextTag)) throw new ContextMismatchError();
-  return new StreamCipher(header, keys.payloadKey, backend);
+  return new StreamCipher(header, keys, backend);
 }
 
 /**

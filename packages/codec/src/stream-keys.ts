@@ -7,6 +7,7 @@ import {
   LABEL_COMMITMENT,
   LABEL_CONTEXT,
   LABEL_PAYLOAD,
+  LABEL_STATE,
 } from './constants';
 import { type EncryptionContext, encodeContext } from './context';
 
@@ -15,6 +16,8 @@ export interface DerivedKeys {
   readonly payloadKey: Uint8Array;
   readonly commitment: Uint8Array;
   readonly contextTag: Uint8Array;
+  /** Keys MACs over state the writer keeps outside the stream (resume tokens). */
+  readonly stateKey: Uint8Array;
 }
 
 /** Runs the key schedule of FORMAT.md §4. */
@@ -29,5 +32,6 @@ export function deriveKeys(
     payloadKey: backend.hkdf(dataKey, streamId, utf8(LABEL_PAYLOAD), KEY_SIZE),
     commitment: backend.hkdf(dataKey, streamId, utf8(LABEL_COMMITMENT), COMMITMENT_SIZE),
     contextTag: backend.hkdf(dataKey, streamId, concatBytes([utf8(LABEL_CONTEXT), contextDigest]), CONTEXT_TAG_SIZE),
+    stateKey: backend.hkdf(dataKey, streamId, utf8(LABEL_STATE), KEY_SIZE),
   };
 }

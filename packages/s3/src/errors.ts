@@ -14,7 +14,7 @@ export const S3ErrorCode = {
   UNKNOWN_UPLOAD: 'ES_UNKNOWN_UPLOAD',
   /** The parts of a multipart upload do not form a complete encrypted object. */
   INVALID_UPLOAD: 'ES_INVALID_UPLOAD',
-  /** A resume token is malformed or belongs to another upload. */
+  /** A resume token is malformed, edited (fails its MAC), or for another destination than the caller's. */
   INVALID_RESUME_TOKEN: 'ES_INVALID_RESUME_TOKEN',
 } as const;
 
@@ -26,8 +26,8 @@ export type S3ErrorCodeValue = (typeof S3ErrorCode)[keyof typeof S3ErrorCode];
  * @public
  */
 export class EncryptedS3Error extends EncryptedStreamError {
-  constructor(code: S3ErrorCodeValue, message: string) {
-    super(code, message);
+  constructor(code: S3ErrorCodeValue, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 

@@ -7,7 +7,7 @@ export { createEncryptedS3Client } from './client';
 export { EncryptedS3Error, S3ErrorCode, type S3ErrorCodeValue } from './errors';
 export { type CommandEncryptionOptions, ENCRYPTION_OPTIONS, lastPart, withEncryption } from './markers';
 export { METADATA_KEYS, readEncryptionHeader, userMetadata } from './metadata';
-export { EncryptedMultipartUpload, type MultipartUploadOptions } from './multipart-upload';
+export { EncryptedMultipartUpload, type MultipartUploadOptions, type ResumeOptions } from './multipart-upload';
 export { DEFAULT_PART_SIZE, type EncryptionOptions, type ObjectLocation } from './options';
 export { type EncryptionPlugin, encryptionMiddlewareOptions, getEncryptionPlugin } from './plugin';
 export { type ByteRange, parseRange, resolveRange } from './ranges';

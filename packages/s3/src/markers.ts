@@ -14,6 +14,11 @@ export interface CommandEncryptionOptions {
   readonly isLastPart?: boolean;
   /** CreateMultipartUpload: plaintext bytes per part for this upload. */
   readonly partSize?: number;
+  /**
+   * CreateMultipartUpload: the object's plaintext size, when known: recorded
+   * and authenticated in the header (then parts must fit it exactly).
+   */
+  readonly plaintextSize?: number;
   /** Pass the command through untouched (body already encrypted, or a plugin-internal request). */
   readonly raw?: boolean;
 }

@@ -23,6 +23,8 @@ import {
   verifyParts,
 } from './upload-state';
 
+const PART_DIGEST_PURPOSE = 'encrypted-stream s3 part digest';
+
 const raw = <T extends object>(input: T): T => withEncryption(input, { raw: true });
 
 /**
@@ -32,6 +34,24 @@ const raw = <T extends object>(input: T): T => withEncryption(input, { raw: true
 export interface MultipartUploadOptions extends EncryptionOptions {
   /** Plaintext bytes of every part but the last (default 8 MiB; a multiple of the chunk size). */
   readonly partSize?: number;
+  /**
+   * The object's plaintext size, when known (a regular file): recorded and
+   * authenticated in the header, so every read checks the stored size against
+   * it. Then the last part is number `max(1, ceil(plaintextSize / partSize))`
+   * and parts that do not fit the size are refused.
+   */
+  readonly plaintextSize?: number;
+}
+
+/**
+ * Options of {@link EncryptedMultipartUpload.resume}.
+ * @public
+ */
+export interface ResumeOptions extends EncryptionOptions {
+  /** The bucket the caller means to write to: a token for another bucket is refused. */
+  readonly bucket?: string;
+  /** The key the caller means to write to: a token for another key is refused. */
+  readonly key?: string;
 }
 
 /**
@@ -62,7 +82,7 @@ export class EncryptedMultipartUpload {
   ): Promise<EncryptedMultipartUpload> {
     const resolved = resolveOptions(options);
     assertNoReservedMetadata(input.Metadata);
-    const cipher = await newUploadCipher(resolved, input.Bucket, input.Key);
+    const cipher = await newUploadCipher(resolved, input.Bucket, input.Key, options.plaintextSize);
     const partSize = checkPartSize(options.partSize ?? resolved.partSize, cipher);
     const created = await client.send(
       new CreateMultipartUploadCommand(
@@ -79,10 +99,15 @@ export class EncryptedMultipartUpload {
     });
   }
 
-  /** Continues an upload from its resume token (needs a keyring holding its key). */
-  static async resume(client: S3Client, token: string, options: EncryptionOptions): Promise<EncryptedMultipartUpload> {
+  /**
+   * Continues an upload from its resume token (needs a keyring holding its
+   * key). A token that was edited, or made by someone without the data key,
+   * fails with `ES_INVALID_RESUME_TOKEN`; so does one for another bucket or
+   * key than `options.bucket` / `options.key`, when given.
+   */
+  static async resume(client: S3Client, token: string, options: ResumeOptions): Promise<EncryptedMultipartUpload> {
     const resolved: ResolvedOptions = resolveOptions(options);
-    return new EncryptedMultipartUpload(client, await fromResumeToken(token, resolved));
+    return new EncryptedMultipartUpload(client, await fromResumeToken(token, resolved, options));
   }
 
   /** Bucket of the object being written. */
@@ -101,9 +126,35 @@ export class EncryptedMultipartUpload {
   get partSize(): number {
     return this.#state.partSize;
   }
-  /** Serialisable state for {@link EncryptedMultipartUpload.resume}; contains no unwrapped key. */
+  /** The plaintext size recorded in the header, if one was given to {@link EncryptedMultipartUpload.create}. */
+  get plaintextSize(): number | undefined {
+    return this.#state.cipher.header.stream.plaintextSize;
+  }
+  /**
+   * Serialisable state for {@link EncryptedMultipartUpload.resume}: no
+   * unwrapped key, and authenticated (a MAC keyed from the data key), so it
+   * can be kept where others can write. Take it again after marking the last
+   * part: it then carries which part ends the stream.
+   */
   get resumeToken(): string {
     return toResumeToken(this.#state);
+  }
+
+  /**
+   * A keyed digest (HMAC-SHA256 under a key derived from this upload's data
+   * key, hex) of part `partNumber`'s plaintext, for checking on resume that a
+   * source has not changed. Unlike a plain hash, it lets nobody without the
+   * data key confirm a guess of the plaintext.
+   */
+  partDigest(partNumber: number, plaintext: Uint8Array): string {
+    if (!Number.isSafeInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
+      throw new RangeError(`partNumber must be 1 … 10000, got ${partNumber}`);
+    }
+    if (!(plaintext instanceof Uint8Array)) throw new TypeError('plaintext must be a Uint8Array');
+    const message = new Uint8Array(4 + plaintext.length);
+    new DataView(message.buffer).setUint32(0, partNumber);
+    message.set(plaintext, 4);
+    return Buffer.from(this.#state.cipher.stateMac(PART_DIGEST_PURPOSE, message)).toString('hex');
   }
 
   /**

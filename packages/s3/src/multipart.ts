@@ -10,8 +10,9 @@ import { checkPartSize, encryptPart, newUploadCipher, verifyParts } from './uplo
 export const handleCreateMultipartUpload: CommandHandler = async (args, next, runtime) => {
   const { input } = args;
   assertNoReservedMetadata(input.Metadata);
-  const cipher = await newUploadCipher(runtime.options, input.Bucket, input.Key);
-  const partSize = checkPartSize(commandOptions(input).partSize ?? runtime.options.partSize, cipher);
+  const marked = commandOptions(input);
+  const cipher = await newUploadCipher(runtime.options, input.Bucket, input.Key, marked.plaintextSize);
+  const partSize = checkPartSize(marked.partSize ?? runtime.options.partSize, cipher);
   const result = await next({
     ...args,
     input: { ...input, Metadata: { ...input.Metadata, ...encryptionMetadata(cipher.header) } },

@@ -56,8 +56,15 @@ export const encryptionMiddlewareOptions: InitializeHandlerOptions & AbsoluteLoc
 export interface EncryptionPlugin extends Pluggable<any, any> {
   /** A serialisable token from which another process can continue an upload begun through this plugin. */
   resumeToken(uploadId: string, bucket: string, key: string): string;
-  /** Adopts an upload from its resume token, so UploadPart/Complete for it work through this plugin. */
-  resume(token: string): Promise<{ bucket: string; key: string; uploadId: string; partSize: number }>;
+  /**
+   * Adopts an upload from its resume token, so UploadPart/Complete for it work
+   * through this plugin. An edited token fails with `ES_INVALID_RESUME_TOKEN`;
+   * so does one for another bucket or key than `destination`'s, when given.
+   */
+  resume(
+    token: string,
+    destination?: { bucket?: string; key?: string },
+  ): Promise<{ bucket: string; key: string; uploadId: string; partSize: number }>;
 }
 
 /**
@@ -93,8 +100,8 @@ export function getEncryptionPlugin(client: S3Client, options: EncryptionOptions
       stack.add(middleware, encryptionMiddlewareOptions);
     },
     resumeToken: (uploadId, bucket, key) => toResumeToken(runtime.uploads.get(uploadId, bucket, key)),
-    async resume(token) {
-      const state = await fromResumeToken(token, runtime.options);
+    async resume(token, destination) {
+      const state = await fromResumeToken(token, runtime.options, destination);
       runtime.uploads.add(state);
       return { bucket: state.bucket, key: state.key, uploadId: state.uploadId, partSize: state.partSize };
     },

@@ -5,7 +5,9 @@ import {
   ciphertextSize,
   collectBytes,
   createStreamCipher,
+  EncryptedStreamError,
   type EncryptionHeader,
+  ErrorCode,
   encryptBody,
   encryptingStream,
   fromDetachedHeader,
@@ -29,14 +31,27 @@ export interface UploadState {
   /** Plaintext bytes of every part but the last. */
   readonly partSize: number;
   readonly cipher: StreamCipher;
+  /**
+   * The part marked final and its plaintext length, once one is: a stream has
+   * one final chunk, so no other part may be marked final and none may follow it.
+   */
+  finalPart?: { readonly number: number; readonly length: number };
+  /** The highest part number encrypted so far (a final part must not come before it). */
+  highestPart?: number;
 }
 
-/** A new stream for a multipart upload (its size is unknown up front). */
-export async function newUploadCipher(options: ResolvedOptions, bucket: string, key: string): Promise<StreamCipher> {
+/** A new stream for a multipart upload; its size is recorded in the header when known. */
+export async function newUploadCipher(
+  options: ResolvedOptions,
+  bucket: string,
+  key: string,
+  plaintextSize?: number,
+): Promise<StreamCipher> {
   return createStreamCipher({
     keyring: options.keyring,
     chunkSize: options.chunkSize,
     context: options.contextFor({ bucket, key }),
+    ...(plaintextSize === undefined ? {} : { plaintextSize }),
   });
 }
 
@@ -66,12 +81,7 @@ export async function encryptPart(
   if (length === undefined) {
     throw new TypeError('an encrypted part needs a body of known length (bytes, Blob, file stream or ContentLength)');
   }
-  const final = isLastPart ?? length < state.partSize;
-  if (!final && length !== state.partSize) {
-    throw new RangeError(
-      `part ${partNumber} holds ${length} bytes: every part but the last must hold exactly ${state.partSize}`,
-    );
-  }
+  const final = checkPartPlace(state, partNumber, length, isLastPart);
   const { cipher } = state;
   const firstChunk = (partNumber - 1) * (state.partSize / cipher.chunkSize);
   const run = { firstChunk, final, length };
@@ -84,6 +94,60 @@ export async function encryptPart(
       ? ciphertextSize(length, cipher.chunkSize)
       : chunkOffset(length / cipher.chunkSize, cipher.chunkSize),
   };
+}
+
+/**
+ * Decides whether a part is the final one and checks that it fits the stream:
+ * with a recorded size, the size fixes the last part number and every part's
+ * length; without one, a part is final when marked or shorter than the part
+ * size, and a stream gets at most one final part, with no part after it.
+ */
+function checkPartPlace(state: UploadState, partNumber: number, length: number, isLastPart?: boolean): boolean {
+  const recorded = state.cipher.header.stream.plaintextSize;
+  if (recorded !== undefined) {
+    const lastNumber = Math.max(1, Math.ceil(recorded / state.partSize));
+    if (partNumber > lastNumber) {
+      throw new RangeError(`part ${partNumber} is past the last part (${lastNumber}) of a ${recorded}-byte upload`);
+    }
+    const expected = partNumber < lastNumber ? state.partSize : recorded - (lastNumber - 1) * state.partSize;
+    if (length !== expected) {
+      throw new RangeError(
+        `part ${partNumber} of a ${recorded}-byte upload must hold ${expected} bytes, got ${length}`,
+      );
+    }
+    if (isLastPart !== undefined && isLastPart !== (partNumber === lastNumber)) {
+      throw new RangeError(
+        `part ${partNumber} ${isLastPart ? 'is not' : 'is'} the last part of a ${recorded}-byte upload`,
+      );
+    }
+    return partNumber === lastNumber;
+  }
+  const final = isLastPart ?? length < state.partSize;
+  if (!final && length !== state.partSize) {
+    throw new RangeError(
+      `part ${partNumber} holds ${length} bytes: every part but the last must hold exactly ${state.partSize}`,
+    );
+  }
+  const invalid = (why: string) => new EncryptedS3Error(S3ErrorCode.INVALID_UPLOAD, `upload ${state.uploadId}: ${why}`);
+  const marked = state.finalPart;
+  if (marked && partNumber > marked.number) {
+    throw invalid(`part ${partNumber} would follow part ${marked.number}, which ends the stream`);
+  }
+  if (final) {
+    if (marked && (marked.number !== partNumber || marked.length !== length)) {
+      throw invalid(
+        `part ${marked.number} (${marked.length} bytes) already ends the stream: a stream has one final part`,
+      );
+    }
+    if (state.highestPart !== undefined && partNumber < state.highestPart) {
+      throw invalid(`part ${partNumber} cannot end the stream: part ${state.highestPart} was uploaded`);
+    }
+    state.finalPart = { number: partNumber, length };
+  } else if (marked && partNumber === marked.number) {
+    throw invalid(`part ${partNumber} was uploaded as the final part; it cannot become a middle part`);
+  }
+  state.highestPart = Math.max(state.highestPart ?? 0, partNumber);
+  return final;
 }
 
 /** A part as S3 lists it. */
@@ -117,51 +181,114 @@ export function verifyParts(state: UploadState, requested: readonly { PartNumber
   }
 }
 
-/** What a resume token holds: never an unwrapped key, only the wrapped header. */
+/** What a resume token holds: never an unwrapped key, only the wrapped header; `m` authenticates the rest. */
 interface ResumeTokenBody {
-  readonly v: 1;
+  readonly v: 2;
   readonly b: string;
   readonly k: string;
   readonly u: string;
   readonly p: number;
   readonly h: ReturnType<typeof toDetachedHeader>;
+  /** The final part, once marked: `[number, plaintext length]`. */
+  readonly f?: readonly [number, number];
+  readonly m: string;
+}
+
+const TOKEN_MAC_PURPOSE = 'encrypted-stream s3 resume token';
+
+/** The token's fields in one fixed order: what its MAC covers. */
+function tokenFields(body: Omit<ResumeTokenBody, 'm'>): Uint8Array {
+  const { v, b, k, u, p, h, f } = body;
+  return new TextEncoder().encode(JSON.stringify([v, b, k, u, p, h.h, h.k, h.w, f ?? null]));
 }
 
 /**
  * A serialisable token from which another process can resume the upload
- * (it needs the same keyring). Holds the wrapped data key only.
+ * (it needs the same keyring). Holds the wrapped data key only, and a MAC
+ * under a key derived from the data key over every field, so nobody without
+ * the data key can make or edit one.
  */
 export function toResumeToken(state: UploadState): string {
-  const body: ResumeTokenBody = {
-    v: 1,
+  const fields = {
+    v: 2 as const,
     b: state.bucket,
     k: state.key,
     u: state.uploadId,
     p: state.partSize,
     h: toDetachedHeader(state.cipher.header),
+    ...(state.finalPart ? { f: [state.finalPart.number, state.finalPart.length] as const } : {}),
   };
-  return Buffer.from(JSON.stringify(body)).toString('base64url');
+  const m = Buffer.from(state.cipher.stateMac(TOKEN_MAC_PURPOSE, tokenFields(fields))).toString('base64url');
+  return Buffer.from(JSON.stringify({ ...fields, m })).toString('base64url');
 }
 
-/** Parses a resume token and unwraps its data key. */
-export async function fromResumeToken(token: string, options: ResolvedOptions): Promise<UploadState> {
-  const invalid = () => new EncryptedS3Error(S3ErrorCode.INVALID_RESUME_TOKEN, 'not a valid resume token');
+/** Where the caller means to write: a token for another destination is refused. */
+export interface ResumeDestination {
+  readonly bucket?: string;
+  readonly key?: string;
+}
+
+const TOKEN_KEYS = new Set(['v', 'b', 'k', 'u', 'p', 'h', 'f', 'm']);
+
+/** Parses a token's JSON, checking every field's type (before any key is unwrapped). */
+function parseResumeToken(token: string): { body: ResumeTokenBody; header: EncryptionHeader } {
+  const body = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ResumeTokenBody;
+  const { v, b, k, u, p, f, m } = body;
+  const ok =
+    v === 2 &&
+    Object.keys(body).every((name) => TOKEN_KEYS.has(name)) &&
+    [b, k, u, m].every((field) => typeof field === 'string') &&
+    (f === undefined || (Array.isArray(f) && f.length === 2 && f.every((n) => Number.isSafeInteger(n) && n >= 0)));
+  if (!ok) throw new Error('fields');
+  const header = fromDetachedHeader(body.h);
+  assertPartSize(p, header.stream.chunkSize);
+  return { body, header };
+}
+
+/**
+ * Parses a resume token, unwraps its data key and checks its MAC; with a
+ * destination, refuses a token for another bucket or key.
+ */
+export async function fromResumeToken(
+  token: string,
+  options: ResolvedOptions,
+  destination: ResumeDestination = {},
+): Promise<UploadState> {
+  const invalid = (why: string, cause?: unknown) =>
+    new EncryptedS3Error(S3ErrorCode.INVALID_RESUME_TOKEN, `resume token: ${why}`, { cause });
   if (typeof token !== 'string') throw new TypeError('resume token must be a string');
-  let body: ResumeTokenBody;
-  let header: EncryptionHeader;
+  let parsed: ReturnType<typeof parseResumeToken>;
   try {
-    body = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (body.v !== 1 || typeof body.b !== 'string' || typeof body.k !== 'string' || typeof body.u !== 'string') {
-      throw invalid();
-    }
-    header = fromDetachedHeader(body.h);
-    assertPartSize(body.p, header.stream.chunkSize);
+    parsed = parseResumeToken(token);
   } catch {
-    throw invalid();
+    throw invalid('not a valid resume token');
   }
-  const cipher = await openStreamCipher(header, {
-    keyring: options.keyring,
-    context: options.contextFor({ bucket: body.b, key: body.k }),
-  });
-  return { bucket: body.b, key: body.k, uploadId: body.u, partSize: body.p, cipher };
+  const { body, header } = parsed;
+  const differs = (name: string, wanted: string | undefined, held: string) => {
+    if (wanted !== undefined && wanted !== held) throw invalid(`it is for another ${name} than the one given`);
+  };
+  differs('bucket', destination.bucket, body.b);
+  differs('key', destination.key, body.k);
+  let cipher: StreamCipher;
+  try {
+    cipher = await openStreamCipher(header, {
+      keyring: options.keyring,
+      context: options.contextFor({ bucket: body.b, key: body.k }),
+    });
+  } catch (error) {
+    // A key id the keyring lacks is the caller's keyring; anything else means an
+    // edited token (or a keyring/context that is not the upload's): one code for
+    // scripts, the codec's reason in the message and `cause`.
+    if (error instanceof EncryptedStreamError && error.code !== ErrorCode.UNKNOWN_KEY) {
+      throw invalid(`its header does not open with this keyring and context (${error.code})`, error);
+    }
+    throw error;
+  }
+  const { m, ...fields } = body;
+  if (!cipher.verifyStateMac(TOKEN_MAC_PURPOSE, tokenFields(fields), Buffer.from(m, 'base64url'))) {
+    throw invalid('it failed authentication (edited, or made for another upload)');
+  }
+  const state: UploadState = { bucket: body.b, key: body.k, uploadId: body.u, partSize: body.p, cipher };
+  if (body.f) state.finalPart = { number: body.f[0], length: body.f[1] };
+  return state;
 }

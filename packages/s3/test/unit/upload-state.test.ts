@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  ciphertextSize,
   decryptBody,
   ErrorCode,
   fromDetachedHeader,
@@ -44,9 +45,13 @@ const PART = 2 * C;
 /** Ciphertext bytes of a full (non-final) part. */
 const FULL_PART = 2 * STRIDE;
 
-async function newState(options: Partial<EncryptionOptions> = {}, partSize = PART): Promise<UploadState> {
+async function newState(
+  options: Partial<EncryptionOptions> = {},
+  partSize = PART,
+  plaintextSize?: number,
+): Promise<UploadState> {
   const resolved = resolveOptions({ keyring, chunkSize: C, partSize, ...options });
-  const cipher = await newUploadCipher(resolved, 'bucket', 'dir/key');
+  const cipher = await newUploadCipher(resolved, 'bucket', 'dir/key', plaintextSize);
   return { bucket: 'bucket', key: 'dir/key', uploadId: 'upload-1', partSize, cipher };
 }
 
@@ -146,9 +151,10 @@ describe('encryptPart', () => {
     const part = await encryptPart(state, 1, long, undefined, true);
     expect(part.ContentLength).toBe(3 * STRIDE + 7 + 40);
     expect(Buffer.from(await decrypt(reader, await body(part)))).toEqual(Buffer.from(long));
-    const empty = await encryptPart(state, 2, new Uint8Array(0), undefined, true);
+    const other = await newState(); // a stream has one final part
+    const empty = await encryptPart(other, 2, new Uint8Array(0), undefined, true);
     expect(empty.ContentLength).toBe(40);
-    expect(await decrypt(reader, await body(empty), 2)).toHaveLength(0);
+    expect(await decrypt(await readerCipher(other), await body(empty), 2)).toHaveLength(0);
   });
 
   test.each([
@@ -322,8 +328,9 @@ describe('resume tokens', () => {
   test('holds only the documented fields', async () => {
     const state = await newState();
     const body = decode(toResumeToken(state));
-    expect(Object.keys(body).sort()).toEqual(['b', 'h', 'k', 'p', 'u', 'v']);
-    expect(body).toMatchObject({ v: 1, b: 'bucket', k: 'dir/key', u: 'upload-1', p: PART });
+    expect(Object.keys(body).sort()).toEqual(['b', 'h', 'k', 'm', 'p', 'u', 'v']);
+    expect(body).toMatchObject({ v: 2, b: 'bucket', k: 'dir/key', u: 'upload-1', p: PART });
+    expect(Buffer.from(body.m, 'base64url')).toHaveLength(32);
     expect(body.h).toEqual(toDetachedHeader(state.cipher.header));
     expect(Object.keys(body.h).sort()).toEqual(['h', 'k', 'w']);
     expect(toResumeToken(state)).toMatch(/^[A-Za-z0-9_-]+$/);
@@ -369,7 +376,10 @@ describe('resume tokens', () => {
     ['JSON null', () => encode(null)],
     ['a JSON array', () => encode([1, 2])],
     ['a JSON string', () => encode('x')],
-    ['version 2', (t) => encode({ ...decode(t), v: 2 })],
+    ['version 1 (unauthenticated, from an older release)', (t) => encode({ ...decode(t), v: 1 })],
+    ['version 3', (t) => encode({ ...decode(t), v: 3 })],
+    ['an unknown field', (t) => encode({ ...decode(t), x: 1 })],
+    ['MAC missing', (t) => encode({ ...decode(t), m: undefined })],
     ['no version', (t) => encode({ ...decode(t), v: undefined })],
     ['bucket not a string', (t) => encode({ ...decode(t), b: 7 })],
     ['key missing', (t) => encode({ ...decode(t), k: undefined })],
@@ -420,33 +430,153 @@ describe('resume tokens', () => {
     expect((error as KeyError).code).toBe(ErrorCode.UNKNOWN_KEY);
   });
 
-  test('a keyring with another key under the same id: KeyError ES_KEY_UNWRAP_FAILED', async () => {
+  test('a keyring with another key under the same id: ES_INVALID_RESUME_TOKEN, caused by ES_KEY_UNWRAP_FAILED', async () => {
     const state = await newState();
     const impostor = LocalKeyring.single(KEY_ID, new Uint8Array(32).fill(9));
     const error = await rejection(fromResumeToken(toResumeToken(state), resolveOptions({ keyring: impostor })));
-    expect(error).toBeInstanceOf(KeyError);
-    expect((error as KeyError).code).toBe(ErrorCode.KEY_UNWRAP_FAILED);
+    expect((error as EncryptedS3Error).code).toBe(S3ErrorCode.INVALID_RESUME_TOKEN);
+    expect(((error as Error).cause as KeyError).code).toBe(ErrorCode.KEY_UNWRAP_FAILED);
   });
 
-  test('a tampered wrapped key: ES_KEY_UNWRAP_FAILED', async () => {
+  test('a tampered wrapped key: ES_INVALID_RESUME_TOKEN, caused by ES_KEY_UNWRAP_FAILED', async () => {
     const state = await newState();
     const body = decode(toResumeToken(state));
     const w = Buffer.from(body.h.w, 'base64url');
     w[30] = (w[30] as number) ^ 1;
     const token = encode({ ...body, h: { ...body.h, w: w.toString('base64url') } });
-    expect(await failureCode(fromResumeToken(token, resolveOptions({ keyring })))).toBe(ErrorCode.KEY_UNWRAP_FAILED);
+    const error = await rejection(fromResumeToken(token, resolveOptions({ keyring })));
+    expect((error as EncryptedS3Error).code).toBe(S3ErrorCode.INVALID_RESUME_TOKEN);
+    expect(((error as Error).cause as KeyError).code).toBe(ErrorCode.KEY_UNWRAP_FAILED);
   });
 
-  test('a token moved to another key of a location-bound upload: ES_CONTEXT_MISMATCH', async () => {
+  test('a token moved to another key of a location-bound upload is refused (context mismatch)', async () => {
     const state = await newState({ context: 'location' });
     const token = encode({ ...decode(toResumeToken(state)), k: 'another/key' });
     const options = resolveOptions({ keyring, context: 'location' });
-    expect(await failureCode(fromResumeToken(token, options))).toBe(ErrorCode.CONTEXT_MISMATCH);
-    expect(await failureCode(fromResumeToken(toResumeToken(state), resolveOptions({ keyring })))).toBe(
-      ErrorCode.CONTEXT_MISMATCH,
+    const moved = await rejection(fromResumeToken(token, options));
+    expect((moved as EncryptedS3Error).code).toBe(S3ErrorCode.INVALID_RESUME_TOKEN);
+    expect(((moved as Error).cause as KeyError).code).toBe(ErrorCode.CONTEXT_MISMATCH);
+    const unbound = await rejection(fromResumeToken(toResumeToken(state), resolveOptions({ keyring })));
+    expect(((unbound as Error).cause as KeyError).code).toBe(ErrorCode.CONTEXT_MISMATCH);
+  });
+
+  // Issue 10: a token is authenticated by a MAC keyed from its data key, so
+  // nobody without that key can edit one or splice another object's header in.
+  test.each<[string, (body: Record<string, unknown>, other: Record<string, unknown>) => Record<string, unknown>]>([
+    ['bucket', (b) => ({ ...b, b: 'other-bucket' })],
+    ['key', (b) => ({ ...b, k: 'dir/other' })],
+    ['upload id', (b) => ({ ...b, u: 'upload-2' })],
+    ['part size', (b) => ({ ...b, p: 2 * PART })],
+    ['final part added', (b) => ({ ...b, f: [1, PART] })],
+    ["another upload's header (same keyring)", (b, other) => ({ ...b, h: other.h })],
+    ["another upload's MAC", (b, other) => ({ ...b, m: other.m })],
+    ['MAC with one bit flipped', (b) => ({ ...b, m: flipFirst(b.m as string) })],
+  ])('an edited token fails its MAC: %s', async (_, edit) => {
+    const state = await newState();
+    const other = decode(toResumeToken(await newState()));
+    const token = encode(edit(decode(toResumeToken(state)), other));
+    const error = await rejection(fromResumeToken(token, resolveOptions({ keyring })));
+    expect((error as EncryptedS3Error).code).toBe(S3ErrorCode.INVALID_RESUME_TOKEN);
+  });
+
+  test('a token for another destination than the one given is refused', async () => {
+    const state = await newState();
+    const token = toResumeToken(state);
+    const options = resolveOptions({ keyring });
+    await expect(fromResumeToken(token, options, { bucket: 'bucket', key: 'dir/key' })).resolves.toBeDefined();
+    for (const destination of [{ bucket: 'other' }, { key: 'dir/other' }, { bucket: 'bucket', key: 'dir/key2' }]) {
+      expect(await failureCode(fromResumeToken(token, options, destination))).toBe(S3ErrorCode.INVALID_RESUME_TOKEN);
+    }
+  });
+
+  test('the final part travels in the token: a resumed process cannot mark another one', async () => {
+    const state = await newState();
+    await encryptPart(state, 3, filler(100), undefined, true);
+    const resumed = await fromResumeToken(toResumeToken(state), resolveOptions({ keyring }));
+    expect(resumed.finalPart).toEqual({ number: 3, length: 100 });
+    expect(await failureCode(encryptPart(resumed, 4, filler(PART), undefined, undefined))).toBe(
+      S3ErrorCode.INVALID_UPLOAD,
     );
+    expect(await failureCode(encryptPart(resumed, 2, filler(50), undefined, true))).toBe(S3ErrorCode.INVALID_UPLOAD);
+    await expect(encryptPart(resumed, 3, filler(100), undefined, true)).resolves.toBeDefined(); // a retry
   });
 });
+
+describe('one final part per stream (issue 10)', () => {
+  test.each<[string, (state: UploadState) => Promise<unknown>]>([
+    [
+      'a part after the final one',
+      async (s) => {
+        await encryptPart(s, 2, filler(10), undefined, true);
+        return encryptPart(s, 3, filler(PART), undefined, undefined);
+      },
+    ],
+    [
+      'a second, different final part',
+      async (s) => {
+        await encryptPart(s, 2, filler(10), undefined, true);
+        return encryptPart(s, 3, filler(10), undefined, true);
+      },
+    ],
+    [
+      'the final part again with another length',
+      async (s) => {
+        await encryptPart(s, 2, filler(10), undefined, true);
+        return encryptPart(s, 2, filler(11), undefined, true);
+      },
+    ],
+    [
+      'the final part again as a full middle part',
+      async (s) => {
+        await encryptPart(s, 2, filler(10), undefined, true);
+        return encryptPart(s, 2, filler(PART), undefined, false);
+      },
+    ],
+    [
+      'a final part before a part already uploaded',
+      async (s) => {
+        await encryptPart(s, 3, filler(PART), undefined, undefined);
+        return encryptPart(s, 2, filler(10), undefined, true);
+      },
+    ],
+  ])('%s: ES_INVALID_UPLOAD', async (_, attempt) => {
+    expect(await failureCode(attempt(await newState()))).toBe(S3ErrorCode.INVALID_UPLOAD);
+  });
+
+  test('retrying the final part with the same length is allowed', async () => {
+    const state = await newState();
+    await encryptPart(state, 2, filler(10), undefined, true);
+    await expect(encryptPart(state, 2, filler(10, 3), undefined, true)).resolves.toBeDefined();
+    await expect(encryptPart(state, 1, filler(PART), undefined, undefined)).resolves.toBeDefined();
+  });
+});
+
+describe('uploads with a recorded plaintext size', () => {
+  const sized = (size: number) => newState({}, PART, size);
+
+  test('the size fixes the last part and every part length', async () => {
+    const state = await sized(2 * PART + 5);
+    await expect(encryptPart(state, 3, filler(5), undefined, undefined)).resolves.toMatchObject({ ContentLength: 45 });
+    expect(await rejection(encryptPart(state, 3, filler(6), undefined, undefined))).toBeInstanceOf(RangeError);
+    expect(await rejection(encryptPart(state, 4, filler(1), undefined, undefined))).toBeInstanceOf(RangeError);
+    expect(await rejection(encryptPart(state, 2, filler(PART), undefined, true))).toBeInstanceOf(RangeError);
+    expect(await rejection(encryptPart(state, 2, filler(5), undefined, undefined))).toBeInstanceOf(RangeError);
+  });
+
+  test('a size that is a multiple of the part size ends with a full last part; 0 bytes is one empty part', async () => {
+    const state = await sized(2 * PART);
+    const last = await encryptPart(state, 2, filler(PART), undefined, undefined);
+    expect(last.ContentLength).toBe(ciphertextSize(PART, C)); // the empty final chunk included
+    const empty = await sized(0);
+    expect((await encryptPart(empty, 1, new Uint8Array(0), undefined, undefined)).ContentLength).toBe(40);
+  });
+});
+
+const flipFirst = (text: string) => {
+  const bytes = Buffer.from(text, 'base64url');
+  bytes[0] = (bytes[0] as number) ^ 1;
+  return bytes.toString('base64url');
+};
 
 describe('parts encrypted out of order form one stream', () => {
   let reader: StreamCipher;
