@@ -382,6 +382,28 @@ describe('HeadObject', () => {
     expect(head.Metadata).toEqual({ a: 'b' });
     expect(store.requests.at(-1)!.method).toBe('HEAD');
   });
+
+  test('an edited recorded size in the metadata is refused, not reported (the key wrap binds the header)', async () => {
+    const { store, client } = setup();
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: filler(10000) }));
+    const stored = store.get(BUCKET, KEY)!;
+    const h = Buffer.from(stored.metadata['es-h']!, 'base64url');
+    h.writeBigUInt64BE(20000n, 8); // claims 20000 bytes
+    stored.metadata['es-h'] = h.toString('base64url');
+    expect(await failureCode(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: KEY })))).toBe(
+      ErrorCode.KEY_UNWRAP_FAILED,
+    );
+  });
+
+  test('a stored size that disagrees with the recorded one is ES_SIZE_MISMATCH', async () => {
+    const { store, client } = setup();
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: filler(10000) }));
+    const stored = store.get(BUCKET, KEY)!;
+    stored.body = stored.body.subarray(0, 2 * STRIDE + 40); // a well-formed 2C-byte body
+    expect(await failureCode(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: KEY })))).toBe(
+      ErrorCode.SIZE_MISMATCH,
+    );
+  });
 });
 
 describe('unsupported operations', () => {
