@@ -251,8 +251,8 @@ describe('resume tokens', () => {
       const token = upload.resumeToken;
       expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
       const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-      expect(Object.keys(decoded).sort()).toEqual(['b', 'h', 'k', 'p', 'u', 'v']);
-      expect(decoded).toMatchObject({ v: 1, b: bucket.name, k: Key, u: upload.uploadId, p: P });
+      expect(Object.keys(decoded).sort()).toEqual(['b', 'h', 'k', 'm', 'p', 'u', 'v']);
+      expect(decoded).toMatchObject({ v: 2, b: bucket.name, k: Key, u: upload.uploadId, p: P });
       expect(Object.keys(decoded.h).sort()).toEqual(['h', 'k', 'w']);
       expect(decoded.h.k).toBe(keyId);
       // Recover the data key the way a keyring holder would, then look for it.

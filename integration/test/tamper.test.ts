@@ -235,16 +235,13 @@ describe('objects without a recorded size (EncryptedUpload of a stream)', () => 
   });
 
   /*
-   * Documents current behaviour: HeadObject does not unwrap the data key, so
-   * nothing it reports is authenticated. With no recorded size to check
-   * against, a forged chunk exponent in es-h changes the reported
-   * ContentLength silently, while GetObject refuses the object.
+   * HeadObject unwraps the data key, and the wrap binds the stream header: a
+   * forged chunk exponent (which would change the size HEAD reports) is refused.
    */
-  test('HeadObject reports an unauthenticated size: a forged chunk exponent goes unnoticed', async () => {
+  test('HeadObject authenticates the header: a forged chunk exponent → ES_KEY_UNWRAP_FAILED', async () => {
     const Key = await tampered(raw, ({ metadata }) => editHeader(metadata, (h) => h.writeUInt8(15, 6)));
-    const head = await enc.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key }));
-    expect(head.ContentLength).not.toBe(S);
-    expect(head.ContentLength).toBe(plaintextSize(raw.body.length, 32 * 1024));
+    const error = await rejection(enc.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key })));
+    expect((error as { code?: string }).code).toBe('ES_KEY_UNWRAP_FAILED');
     await readFailing(Key, 'ES_KEY_UNWRAP_FAILED', streamed);
   });
 
