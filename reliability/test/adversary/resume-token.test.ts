@@ -1,15 +1,13 @@
 /**
- * Resume tokens are not authenticated: base64url JSON of { v, b: bucket, k: key,
- * u: uploadId, p: partSize, h: the detached header (stream header, key id,
- * WRAPPED data key) }. Nothing in them is secret (the header is the object's
- * future metadata), and whoever edits one cannot obtain the data key (it is
- * wrapped under the master key and bound to the stream header) nor make the
- * victim's upload readable with other content. An edited token makes the upload
- * fail: at resume (ES_INVALID_RESUME_TOKEN, ES_UNKNOWN_KEY, ES_KEY_UNWRAP_FAILED,
- * ES_CONTEXT_MISMATCH), at UploadPart (S3's NoSuchUpload, RangeError on part
- * sizes, or parts encrypted at the wrong chunk indices), at Complete (ES_INVALID_UPLOAD), or — when the edit keeps every check
- * happy (another valid header of the same keyring, another part size used
- * consistently) — at the first read of the completed object (ES_AUTH_FAILED).
+ * Resume tokens (v2) are base64url JSON of { v, b: bucket, k: key, u: uploadId,
+ * p: partSize, h: the detached header (stream header, key id, WRAPPED data
+ * key), f: the final part once marked, m: a MAC } where m is HMAC-SHA256 under
+ * a key derived from the upload's data key over every other field. Nothing in
+ * a token is secret, and nobody without the data key can edit one: every edit
+ * fails at resume with ES_INVALID_RESUME_TOKEN (the codec's reason as `cause`),
+ * except a header the caller's keyring cannot name at all (ES_UNKNOWN_KEY).
+ * Before v2 (issue 10), an edited header made the owner's new parts valid
+ * chunks of another object's stream.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalKeyring } from '@encrypted-stream/codec';
@@ -27,6 +25,8 @@ interface TokenBody {
   u: string;
   p: number;
   h: { h: string; k: string; w: string };
+  f?: [number, number];
+  m: string;
 }
 const decode = (token: string): TokenBody => JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
 const encode = (body: TokenBody): string => Buffer.from(JSON.stringify(body)).toString('base64url');
@@ -72,81 +72,132 @@ test('an untampered token resumes and completes a readable object (control)', as
   expect(read.ok && read.data.equals(data)).toBe(true);
 });
 
-test('uploadId edited → the resumed upload fails at UploadPart (NoSuchUpload)', async () => {
+type Edit = (body: TokenBody, donor: TokenBody) => void;
+
+test.each<[string, Edit]>([
+  [
+    'uploadId edited',
+    (b) => {
+      b.u = `${b.u.slice(0, -4)}AAAA`;
+    },
+  ],
+  [
+    'object key edited',
+    (b) => {
+      b.k = 'somewhere-else';
+    },
+  ],
+  [
+    'bucket edited',
+    (b) => {
+      b.b = `${b.b}-x`;
+    },
+  ],
+  [
+    'part size edited (doubled)',
+    (b) => {
+      b.p = 2 * b.p;
+    },
+  ],
+  [
+    'part size edited (not a chunk multiple)',
+    (b) => {
+      b.p = 12345;
+    },
+  ],
+  [
+    'final part added',
+    (b) => {
+      b.f = [1, 10];
+    },
+  ],
+  [
+    "header replaced by another object's (same keyring)",
+    (b, donor) => {
+      b.h = donor.h;
+    },
+  ],
+  [
+    "header and MAC replaced by another upload's",
+    (b, donor) => {
+      b.h = donor.h;
+      b.m = donor.m;
+    },
+  ],
+  [
+    'wrapped key edited',
+    (b) => {
+      const w = Buffer.from(b.h.w, 'base64url');
+      w[30] = (w[30] as number) ^ 1;
+      b.h.w = w.toString('base64url');
+    },
+  ],
+  [
+    'MAC removed',
+    (b) => {
+      b.m = '';
+    },
+  ],
+  [
+    'downgraded to v1 without a MAC',
+    (b) => {
+      b.v = 1;
+      delete (b as Partial<TokenBody>).m;
+    },
+  ],
+])('%s → ES_INVALID_RESUME_TOKEN at resume, nothing uploaded', async (name, edit) => {
   const { token } = await started();
+  const donor = decode((await started()).token);
   const body = decode(token);
-  body.u = `${body.u.slice(0, -4)}AAAA`;
-  const again = await EncryptedMultipartUpload.resume(bucket.client, encode(body), { keyring });
+  edit(body, donor);
   failed(
-    'resume token: uploadId edited',
-    await rejectionOf(again.uploadPart(2, data.subarray(PART), { isLastPart: true })),
-    'NoSuchUpload',
+    `resume token: ${name}`,
+    await rejectionOf(EncryptedMultipartUpload.resume(bucket.client, encode(body), { keyring })),
+    'ES_INVALID_RESUME_TOKEN',
   );
 });
 
-test("bucket/key edited → NoSuchUpload at UploadPart ('none'), ES_CONTEXT_MISMATCH at resume ('location')", async () => {
-  const { token } = await started();
-  const body = decode(token);
-  body.k = 'somewhere-else';
-  const again = await EncryptedMultipartUpload.resume(bucket.client, encode(body), { keyring });
-  failed(
-    "resume token: object key edited, context 'none'",
-    await rejectionOf(again.uploadPart(2, data.subarray(PART), { isLastPart: true })),
-    'NoSuchUpload',
-  );
-
+test("object key edited, context 'location' → ES_INVALID_RESUME_TOKEN caused by ES_CONTEXT_MISMATCH", async () => {
   const bound = await started({ keyring, context: 'location' });
   const edited = decode(bound.token);
   edited.k = 'somewhere-else';
-  failed(
-    "resume token: object key edited, context 'location'",
-    await rejectionOf(EncryptedMultipartUpload.resume(bucket.client, encode(edited), { keyring, context: 'location' })),
-    'ES_CONTEXT_MISMATCH',
+  const got = await rejectionOf(
+    EncryptedMultipartUpload.resume(bucket.client, encode(edited), { keyring, context: 'location' }),
   );
+  failed("resume token: object key edited, context 'location'", got, 'ES_INVALID_RESUME_TOKEN');
+  expect(((got.error as Error).cause as { code?: string }).code).toBe('ES_CONTEXT_MISMATCH');
 });
 
-test('partSize edited → ES_INVALID_UPLOAD at Complete; if the original process completes, ES_AUTH_FAILED at the first read', async () => {
-  const { Key, upload, token } = await started();
-  const body = decode(token);
-  body.p = 2 * PART;
-  const tampered = await EncryptedMultipartUpload.resume(bucket.client, encode(body), { keyring });
-  // The final part goes up encrypted at the wrong chunk indices.
-  await tampered.uploadPart(2, data.subarray(PART), { isLastPart: true });
-  failed(
-    'resume token: partSize edited, tampered process completes',
-    await rejectionOf(tampered.complete()),
-    'ES_INVALID_UPLOAD',
-  );
-  await upload.complete(); // the untampered process's view of the parts passes the size checks
-  expectDetected(
-    'resume token: partSize edited, original process completes',
-    await victimRead(victim, bucket.name, Key),
-    'ES_AUTH_FAILED',
-    {
-      plaintext: data,
-      atMost: PART,
-    },
-  );
-});
-
-test("header replaced by another object's (same keyring) → resumes and completes, ES_AUTH_FAILED at the first read", async () => {
-  await victim.send(new PutObjectCommand({ Bucket: bucket.name, Key: 'donor', Body: 'donor' }));
-  const donor = (await getRaw(bucket.client, bucket.name, 'donor')).metadata;
+test('a genuine token for another destination than the caller names → ES_INVALID_RESUME_TOKEN', async () => {
   const { Key, token } = await started();
-  const body = decode(token);
-  body.h = { h: donor[ES_H] as string, k: donor[ES_K] as string, w: donor[ES_W] as string };
-  const tampered = await EncryptedMultipartUpload.resume(bucket.client, encode(body), { keyring });
-  await tampered.uploadPart(2, data.subarray(PART), { isLastPart: true });
-  await tampered.complete();
-  expectDetected(
-    "resume token: header replaced by another object's, upload completes",
-    await victimRead(victim, bucket.name, Key),
-    'ES_AUTH_FAILED',
-    { plaintext: data, atMost: PART },
+  failed(
+    'resume token: genuine, for another key than the caller names',
+    await rejectionOf(
+      EncryptedMultipartUpload.resume(bucket.client, token, { keyring, bucket: bucket.name, key: `${Key}-2` }),
+    ),
+    'ES_INVALID_RESUME_TOKEN',
   );
+  const again = await EncryptedMultipartUpload.resume(bucket.client, token, { keyring, bucket: bucket.name, key: Key });
+  expect(again.key).toBe(Key);
 });
 
-test('header of another keyring → ES_UNKNOWN_KEY; wrapped key edited → ES_KEY_UNWRAP_FAILED; garbage → ES_INVALID_RESUME_TOKEN', async () => {
+test("the owner's parts cannot be made into another object's chunks (the attack of issue 10)", async () => {
+  // The adversary reads X's metadata and splices X's header into the owner's token.
+  await victim.send(new PutObjectCommand({ Bucket: bucket.name, Key: 'x-target', Body: data.subarray(0, 1000) }));
+  const x = (await getRaw(bucket.client, bucket.name, 'x-target')).metadata;
+  const { token } = await started();
+  const body = decode(token);
+  body.h = { h: x[ES_H] as string, k: x[ES_K] as string, w: x[ES_W] as string };
+  failed(
+    "resume token: header replaced by object X's, to splice the owner's data into X",
+    await rejectionOf(EncryptedMultipartUpload.resume(bucket.client, encode(body), { keyring })),
+    'ES_INVALID_RESUME_TOKEN',
+  );
+  const read = await victimRead(victim, bucket.name, 'x-target');
+  expect(read.ok && read.data.equals(data.subarray(0, 1000))).toBe(true);
+});
+
+test('header of another keyring → ES_UNKNOWN_KEY; garbage → ES_INVALID_RESUME_TOKEN', async () => {
   const { token } = await started();
   const other = LocalKeyring.single('elsewhere', new Uint8Array(32).fill(7));
   const foreign = await EncryptedMultipartUpload.create(
@@ -165,27 +216,12 @@ test('header of another keyring → ES_UNKNOWN_KEY; wrapped key edited → ES_KE
     'ES_UNKNOWN_KEY',
   );
 
-  const edited = decode(token);
-  const w = Buffer.from(edited.h.w, 'base64url');
-  w[30] = (w[30] as number) ^ 1;
-  edited.h.w = w.toString('base64url');
-  failed(
-    'resume token: wrapped key edited',
-    await rejectionOf(EncryptedMultipartUpload.resume(bucket.client, encode(edited), { keyring })),
-    'ES_KEY_UNWRAP_FAILED',
-  );
-
-  for (const garbage of [
-    token.slice(0, 40),
-    `x${token}`,
-    encode({ ...decode(token), p: 12345 }),
-    encode({ ...decode(token), v: 2 }),
-  ]) {
+  for (const garbage of [token.slice(0, 40), `x${token}`, encode({ ...decode(token), v: 3 })]) {
     const got = await rejectionOf(EncryptedMultipartUpload.resume(bucket.client, garbage, { keyring }));
     expect(got.code).toBe('ES_INVALID_RESUME_TOKEN');
   }
   failed(
-    'resume token: truncated, re-encoded with a bad part size or version',
+    'resume token: truncated, or re-encoded with a bad version',
     await rejectionOf(EncryptedMultipartUpload.resume(bucket.client, token.slice(0, 40), { keyring })),
     'ES_INVALID_RESUME_TOKEN',
   );
