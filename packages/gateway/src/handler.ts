@@ -3,8 +3,12 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type GetObjectCommandInput, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EncryptedStreamError } from '@encrypted-stream/codec';
 import { parseRange } from '@encrypted-stream/s3';
+import { HostAllowList } from './allowed-hosts';
+import { ConcurrencyLimit } from './concurrency-limit';
 import { etagListMatches, ifRangeHolds } from './conditional';
+import { DEFAULT_INLINE_TYPES, inlinePatterns, isInline, safeContentType } from './content-type';
 import { type GatewayScope, resolveObjectPath } from './object-path';
+import { SECURITY_HEADERS } from './security-headers';
 import { verifySignedPath } from './signed-links';
 
 /**
@@ -31,8 +35,31 @@ export interface GatewayOptions {
   readonly scope: GatewayScope;
   /** When set, every request needs a valid signed link (see `signPath`). */
   readonly signingKey?: Uint8Array;
-  /** Receives events (failures, aborts). Default: none. */
+  /** Receives events (failures, aborts, refusals). Default: none. */
   readonly log?: (entry: GatewayLogEntry) => void;
+  /**
+   * Host names (or IP addresses) the gateway also answers to, any port, in
+   * addition to `localhost`, `127.0.0.1`, `[::1]` and the address the
+   * connection arrived on. Any other `Host` (or none) gets 421 with no S3
+   * request: a DNS-rebinding page, whose name now points at the gateway, is
+   * refused. List the names users (or a reverse proxy) put in URLs.
+   */
+  readonly allowedHosts?: readonly string[];
+  /**
+   * Media types (`type/subtype` or `type/*`) shown inline; every other
+   * response carries `Content-Disposition: attachment`. Replaces the default,
+   * {@link DEFAULT_INLINE_TYPES}; `[]` makes every object a download.
+   */
+  readonly inlineTypes?: readonly string[];
+  /**
+   * Requests served at once (each holds one S3 request at a time, from its
+   * first S3 request until its response ends). Default 32.
+   */
+  readonly maxConcurrentRequests?: number;
+  /** Requests that may wait for a slot; beyond, 503 with Retry-After. Default 4 × maxConcurrentRequests. */
+  readonly maxQueuedRequests?: number;
+  /** How long a request waits for a slot before a 503 with Retry-After, in ms. Default 30 000. */
+  readonly queueTimeoutMs?: number;
 }
 
 /** A node:http request listener that is also Connect/Express-style middleware. @public */
@@ -55,18 +82,18 @@ function singleRange(header: string | undefined): string | undefined {
   }
 }
 
-function representationHeaders(out: {
-  ContentType?: string;
-  ContentLength?: number;
-  ETag?: string;
-  LastModified?: Date;
-}): Record<string, string> {
+function representationHeaders(
+  out: { ContentType?: string; ContentLength?: number; ETag?: string; LastModified?: Date },
+  inline: readonly string[],
+): Record<string, string> {
+  const type = safeContentType(out.ContentType);
   const headers: Record<string, string> = {
     'accept-ranges': 'bytes',
-    'content-type': out.ContentType ?? 'application/octet-stream',
-    'x-content-type-options': 'nosniff',
+    'content-type': type,
     'cache-control': 'private, no-transform',
   };
+  // The type is unauthenticated metadata: anything that is not plain media is a download, never a document.
+  if (!isInline(type, inline)) headers['content-disposition'] = 'attachment';
   if (out.ContentLength !== undefined) headers['content-length'] = String(out.ContentLength);
   if (out.ETag) headers.etag = out.ETag;
   if (out.LastModified) headers['last-modified'] = out.LastModified.toUTCString();
@@ -80,21 +107,39 @@ function representationHeaders(out: {
  * If-None-Match and If-Modified-Since (304) and If-Range. When the client
  * goes away the S3 request is aborted; when a chunk fails authentication
  * mid-response the connection is cut (never a clean end after wrong bytes).
- * Nothing is ever written to disk.
+ * Nothing is ever written to disk. Every response it answers carries
+ * {@link SECURITY_HEADERS}; requests for other hosts get 421 (see
+ * `allowedHosts`); at most `maxConcurrentRequests` are served at once, the
+ * next ones wait in a bounded queue or get 503 with Retry-After.
+ * @throws TypeError / RangeError for invalid options.
  * @public
  */
 export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
   const { client, scope, signingKey } = options;
   const log = options.log ?? (() => {});
+  const hosts = new HostAllowList(options.allowedHosts);
+  const inline = inlinePatterns(options.inlineTypes ?? DEFAULT_INLINE_TYPES);
+  const max = options.maxConcurrentRequests ?? 32;
+  const limit = new ConcurrencyLimit(max, options.maxQueuedRequests ?? 4 * max, options.queueTimeoutMs ?? 30_000);
 
   async function serve(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) {
     const url = splitTarget(req.url ?? '/');
     const method = req.method ?? 'GET';
     const target = resolveObjectPath(url.pathname, scope);
-    if (!target) {
-      if (next) return next();
-      return end(res, 404);
+    if (!target && next) return next(); // not ours: the app's other routes (and their headers) answer
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    const host = req.headers.host ?? (req.headers[':authority'] as string | undefined);
+    const local = req.socket?.localAddress;
+    if (!hosts.allows(host, local) || (url.authority !== undefined && !hosts.allows(url.authority, local))) {
+      log({
+        level: 'warn',
+        event: 'host-refused',
+        status: 421,
+        detail: `Host: ${asciiOnly(String(host).slice(0, 200))}`,
+      });
+      return end(res, 421);
     }
+    if (!target) return end(res, 404);
     if (method !== 'GET' && method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return end(res, 405);
@@ -109,6 +154,12 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
         log({ level: 'info', event: 'client-gone', bucket, key });
       }
     });
+    const slot = await limit.acquire(abort.signal);
+    if (!slot.granted) {
+      if (slot.reason === 'aborted') return;
+      log({ level: 'warn', event: 'overloaded', bucket, key, status: 503, detail: slot.reason });
+      return end(res, 503, { 'retry-after': '1' });
+    }
     const conditions: Partial<GetObjectCommandInput> = {};
     const ifNoneMatch = req.headers['if-none-match'];
     const ifModifiedSince = req.headers['if-modified-since'];
@@ -124,7 +175,7 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
         if (notModified(ifNoneMatch, ifModifiedSince, out.ETag, out.LastModified)) {
           return end(res, 304, validatorHeaders(out));
         }
-        res.writeHead(200, representationHeaders(out));
+        res.writeHead(200, representationHeaders(out, inline));
         return res.end();
       }
       let range = singleRange(req.headers.range);
@@ -145,7 +196,7 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
         (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
         return end(res, 304, validatorHeaders(out));
       }
-      const headers = representationHeaders(out);
+      const headers = representationHeaders(out, inline);
       if (range && out.ContentRange) headers['content-range'] = out.ContentRange;
       res.writeHead(range ? 206 : 200, headers);
       const body = out.Body as NodeJS.ReadableStream;
@@ -165,6 +216,8 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
     } catch (error) {
       if (abort.signal.aborted) return;
       await failure(res, error as S3Failure, bucket, key, ifNoneMatch);
+    } finally {
+      slot.release(); // after failure(): its HeadObject is one of this request's S3 requests
     }
   }
 
@@ -237,17 +290,19 @@ function validatorHeaders(out: { ETag?: string; LastModified?: Date }): Record<s
 }
 
 /**
- * The path and query of a request target exactly as sent. Not WHATWG URL
- * parsing: it would resolve `.`/`..` (also percent-encoded) and turn `\` into
- * `/` before resolveObjectPath could refuse them, making aliases of keys.
+ * The path and query of a request target exactly as sent, and the authority
+ * of an absolute-form target. Not WHATWG URL parsing: it would resolve
+ * `.`/`..` (also percent-encoded) and turn `\` into `/` before
+ * resolveObjectPath could refuse them, making aliases of keys.
  */
-function splitTarget(target: string): { pathname: string; searchParams: URLSearchParams } {
-  const origin = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i.exec(target); // absolute-form (RFC 9112 §3.2.2)
+function splitTarget(target: string): { pathname: string; searchParams: URLSearchParams; authority?: string } {
+  const origin = /^[a-z][a-z\d+.-]*:\/\/([^/?#]*)/i.exec(target); // absolute-form (RFC 9112 §3.2.2)
   const rest = origin ? target.slice(origin[0].length) || '/' : target;
   const q = rest.indexOf('?');
   return {
     pathname: q < 0 ? rest : rest.slice(0, q),
     searchParams: new URLSearchParams(q < 0 ? '' : rest.slice(q + 1)),
+    ...(origin ? { authority: origin[1] } : {}),
   };
 }
 
@@ -261,6 +316,11 @@ function notModified(
   if (ifNoneMatch) return etagListMatches(ifNoneMatch, etag);
   const since = ifModifiedSince ? Date.parse(ifModifiedSince) : Number.NaN;
   return Number.isFinite(since) && lastModified !== undefined && lastModified.getTime() <= since;
+}
+
+/** An attacker's header for a log line: anything but printable ASCII escaped (no terminal controls, no bidi). */
+function asciiOnly(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function describe(error: unknown): string {

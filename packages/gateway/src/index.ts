@@ -3,12 +3,16 @@
  * an encrypted bucket to browsers and media players (RFC 9110 ranges).
  * @packageDocumentation
  */
+export { HostAllowList, LOOPBACK_HOSTS } from './allowed-hosts';
+export { ConcurrencyLimit, type SlotResult } from './concurrency-limit';
 export { etagListMatches, ifRangeHolds } from './conditional';
+export { DEFAULT_INLINE_TYPES, inlinePatterns, isInline, safeContentType } from './content-type';
 export {
   createGatewayHandler,
   type GatewayHandler,
   type GatewayLogEntry,
   type GatewayOptions,
 } from './handler';
-export { type GatewayScope, resolveObjectPath } from './object-path';
+export { folderPrefix, type GatewayScope, resolveObjectPath } from './object-path';
+export { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from './security-headers';
 export { signPath, verifySignedPath } from './signed-links';

@@ -1,13 +1,23 @@
 /**
  * Where the gateway may read: one bucket (optionally under a prefix), or
  * several `bucket` / `bucket/folder` entries addressed as `/bucket/key`.
- * An entry's folder is a whole path segment: `media/pub` (or `media/pub/`)
- * allows `media` keys under `pub/`, never `public/…` or `pub-private/…`.
+ * A prefix or an entry's folder is a whole path segment: `{ prefix: 'pub' }`
+ * (or `'pub/'`), like `media/pub`, allows keys under `pub/`, never
+ * `public/…` or `pub-private/…`; an empty or absent one allows the bucket.
  * @public
  */
 export type GatewayScope =
   | { readonly bucket: string; readonly prefix?: string }
   | { readonly allow: readonly string[] };
+
+/**
+ * A prefix as a folder: `''` stays `''` (the whole bucket), `backups` becomes
+ * `backups/`, so the folder never matches keys that merely start like it.
+ * @public
+ */
+export function folderPrefix(prefix: string | undefined): string {
+  return !prefix || prefix.endsWith('/') ? (prefix ?? '') : `${prefix}/`;
+}
 
 /**
  * Maps a request path to an object, or `undefined` (404). Each segment is
@@ -29,7 +39,7 @@ export function resolveObjectPath(rawPath: string, scope: GatewayScope): { bucke
     segments.push(segment);
   }
   if ('bucket' in scope) {
-    const key = `${scope.prefix ?? ''}${segments.join('/')}`;
+    const key = `${folderPrefix(scope.prefix)}${segments.join('/')}`;
     return segments.length > 0 ? { bucket: scope.bucket, key } : undefined;
   }
   const [bucket, ...rest] = segments;
@@ -38,9 +48,7 @@ export function resolveObjectPath(rawPath: string, scope: GatewayScope): { bucke
   const allowed = scope.allow.some((entry) => {
     const slash = entry.indexOf('/');
     const allowedBucket = slash < 0 ? entry : entry.slice(0, slash);
-    const folder = slash < 0 ? '' : entry.slice(slash + 1);
-    const prefix = folder === '' || folder.endsWith('/') ? folder : `${folder}/`;
-    return allowedBucket === bucket && key.startsWith(prefix);
+    return allowedBucket === bucket && key.startsWith(folderPrefix(slash < 0 ? '' : entry.slice(slash + 1)));
   });
   return allowed ? { bucket, key } : undefined;
 }

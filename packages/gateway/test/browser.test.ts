@@ -1,7 +1,9 @@
 /**
  * A real browser against the gateway: headless Chromium plays an encrypted
  * WebM video served through it, seeks (range requests, one S3 request each)
- * and resumes playback at each point. Needs Debian's `chromium` and `ffmpeg`.
+ * and resumes playback at each point; the video opened directly plays under
+ * the gateway's CSP; an object relabelled text/html is a download, and even
+ * shown inline runs no script. Needs Debian's `chromium` and `ffmpeg`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -63,9 +65,16 @@ const PAGE = `<!doctype html>
   style="display:block"></video>
 </body></html>`;
 
+/** What an attacker with write access to the bucket would upload: a page that reads another object. */
+const EVIL_PAGE = `<!doctype html><title>inert</title>
+<script>document.title = 'script ran'; fetch('/video.webm');</script>
+<img src="/nothing.png" onerror="document.title = 'handler ran'">`;
+
 const s3 = useS3('browser');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'es-gw-browser-'));
 let gateway: RunningGateway;
+/** A gateway that shows text/html inline (never the default), to see that the CSP alone keeps a page inert. */
+let htmlInline: RunningGateway;
 let context: BrowserContext | undefined;
 let page: Page;
 let size = 0;
@@ -75,6 +84,12 @@ beforeAll(async () => {
   const video = makeVideo(tmp);
   size = video.length;
   await s3.putEncrypted('media/video.webm', video, { ContentType: 'video/webm' });
+  await s3.putEncrypted('media/evil.html', EVIL_PAGE, { ContentType: 'text/html; charset=utf-8' });
+  htmlInline = await startGateway({
+    keyring: s3.keyring,
+    scope: { bucket: s3.bucket, prefix: 'media/' },
+    inlineTypes: ['text/html'],
+  });
   gateway = await startGateway({
     keyring: s3.keyring,
     scope: { bucket: s3.bucket, prefix: 'media/' },
@@ -96,6 +111,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await gateway?.close();
+  await htmlInline?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -201,4 +217,39 @@ test('Chromium plays the decrypted video, seeks three times with range requests,
   expect(ranged.some((r) => !/^bytes=0-/.test(r.range as string))).toBe(true);
   expect(gateway.logs.filter((e) => e.level === 'error')).toEqual([]);
   expect(existsSync(SCREENSHOT)).toBe(true);
+});
+
+test('opened directly (a media document), the video plays: the CSP on the response does not block it', async () => {
+  const response = await page.goto(`${gateway.origin}/video.webm`);
+  expect(response?.headers()['content-security-policy']).toBe(
+    "default-src 'none'; img-src 'self'; media-src 'self'; sandbox allow-same-origin",
+  );
+  expect(response?.headers()['content-disposition']).toBeUndefined();
+  await page.waitForFunction(
+    () => {
+      const v = document.querySelector('video');
+      if (v?.error) throw new Error(`media error ${v.error.code}: ${v.error.message}`);
+      return v !== null && v.readyState >= 2 && v.duration > 0;
+    },
+    undefined,
+    { timeout: 20_000, polling: 50 },
+  );
+  const duration = await page.evaluate(() => (document.querySelector('video') as HTMLVideoElement).duration);
+  expect(duration).toBeGreaterThan(SECONDS - 1);
+});
+
+test('an object relabelled text/html, opened directly, is a download, not a page', async () => {
+  const download = page.waitForEvent('download', { timeout: 20_000 });
+  await page.goto(`${gateway.origin}/evil.html`).catch(() => {}); // the navigation turns into a download
+  expect((await download).suggestedFilename()).toBe('evil.html');
+});
+
+test('even shown inline (inlineTypes: text/html), the page runs no script and fetches no other object', async () => {
+  htmlInline.requests.length = 0;
+  await page.goto(`${htmlInline.origin}/evil.html`);
+  await page.waitForTimeout(1000); // time for a script or a handler to run, were it allowed to
+  expect(await page.title()).toBe('inert');
+  // The script's fetch never came (the <img> may load: img-src 'self', and its error handler did not run).
+  expect(htmlInline.requests.map((r) => r.url)).not.toContain('/video.webm');
+  expect(htmlInline.requests.map((r) => r.url)).toContain('/evil.html');
 });

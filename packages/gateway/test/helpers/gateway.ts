@@ -209,16 +209,38 @@ export function outcome(origin: string, path: string, headers: Record<string, st
  * some targets, e.g. with a NUL) and returns the status code of the answer.
  */
 export async function rawStatus(port: number, rawTarget: string): Promise<number> {
-  const socket = net.connect(port, '127.0.0.1');
+  const { status } = await rawRequest(
+    port,
+    `GET ${rawTarget} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+  );
+  return status;
+}
+
+/**
+ * Sends `text` (a whole request: request line, header lines, blank line) byte
+ * for byte on a fresh connection to 127.0.0.1:`port` (or `address`), and
+ * returns the status and the lower-cased response headers.
+ */
+export async function rawRequest(
+  port: number,
+  text: string,
+  address = '127.0.0.1',
+): Promise<{ status: number; headers: Record<string, string> }> {
+  const socket = net.connect(port, address);
   await once(socket, 'connect');
-  socket.write(Buffer.from(`GET ${rawTarget} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, 'latin1'));
+  socket.write(Buffer.from(text, 'latin1'));
   const pieces: Buffer[] = [];
   socket.on('data', (piece: Buffer) => pieces.push(piece));
   await once(socket, 'close');
-  const head = Buffer.concat(pieces).toString('latin1');
-  const m = /^HTTP\/1\.1 (\d{3})/.exec(head);
+  const head = Buffer.concat(pieces).toString('latin1').split('\r\n\r\n')[0] ?? '';
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
   if (!m) throw new Error(`no HTTP status line in ${JSON.stringify(head.slice(0, 200))}`);
-  return Number(m[1]);
+  const headers: Record<string, string> = {};
+  for (const line of head.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { status: Number(m[1]), headers };
 }
 
 /** The GET requests among `requests` (what a read cost). */
