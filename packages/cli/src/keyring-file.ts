@@ -15,19 +15,28 @@ export function keyringPath(flag: string | undefined): string {
   return path;
 }
 
-/** Loads a keyring file, refusing files other users can read (like ssh does with private keys). */
-export async function loadKeyring(path: string): Promise<LocalKeyring> {
+/**
+ * Refuses (exit code 3) a secret file that is missing or that the group or
+ * other users can access (like ssh does with private keys); `what` names it
+ * in the message ("keyring", "signing key").
+ */
+export async function checkPrivateFile(path: string, what: string): Promise<void> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
   } catch {
-    throw keyringError(`keyring ${path} cannot be read`);
+    throw keyringError(`${what} ${path} cannot be read`);
   }
   if ((info.mode & 0o077) !== 0) {
     throw keyringError(
-      `keyring ${path} is accessible by other users (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`,
+      `${what} ${path} is accessible by other users (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`,
     );
   }
+}
+
+/** Loads a keyring file, refusing files other users can read (see {@link checkPrivateFile}). */
+export async function loadKeyring(path: string): Promise<LocalKeyring> {
+  await checkPrivateFile(path, 'keyring');
   let json: unknown;
   try {
     json = JSON.parse(await readFile(path, 'utf8'));

@@ -1,13 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { createGatewayHandler, signPath } from '@encrypted-stream/gateway';
-import type { Command } from '../command';
+import { isIPv6 } from 'node:net';
+import {
+  createGatewayHandler,
+  DEFAULT_INLINE_TYPES,
+  folderPrefix,
+  LOOPBACK_HOSTS,
+  signPath,
+} from '@encrypted-stream/gateway';
+import type { Command, OptionValues } from '../command';
 import { stringOption } from '../command';
 import { CliError, ExitCode, usageError } from '../exit-codes';
+import { checkPrivateFile } from '../keyring-file';
 import { parseS3Url } from '../s3-url';
 
-/** Reads a signing key file (any bytes, at least 32). */
+/** Reads a signing key file (any bytes, at least 32), refusing one other users can access, like the keyring. */
 async function signingKey(path: string): Promise<Uint8Array> {
+  await checkPrivateFile(path, 'signing key');
   const key = await readFile(path).catch(() => {
     throw new CliError(ExitCode.KEYRING, `signing key ${path} cannot be read`);
   });
@@ -21,24 +30,56 @@ function parseDuration(text: string): number {
   return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'] * 1000;
 }
 
+/** A repeatable option's values (parseArgs `multiple: true` gives an array). */
+function listOption(values: OptionValues, name: string): string[] {
+  const value = (values as Record<string, unknown>)[name];
+  return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
+}
+
+/** Addresses that listen on every interface: no one name the browser would use. */
+const WILDCARDS = new Set(['0.0.0.0', '::', '::0', '0:0:0:0:0:0:0:0']);
+
 /** `serve`: an HTTP gateway streaming decrypted objects of one bucket/prefix, on loopback by default. */
 export const serve: Command = {
   name: 'serve',
-  usage: 'serve s3://BUCKET[/PREFIX] [--port 8080] [--host 127.0.0.1] [--sign-key FILE]',
-  summary: 'serve decrypted objects over HTTP with byte ranges (for browsers and media players)',
-  options: { port: { type: 'string' }, host: { type: 'string' }, 'sign-key': { type: 'string' } },
+  usage:
+    'serve s3://BUCKET[/PREFIX] [--port 8080] [--host 127.0.0.1] [--allow-host NAME]… [--sign-key FILE] ' +
+    '[--inline TYPE]… [--max-concurrent 32]',
+  summary:
+    'serve decrypted objects over HTTP with byte ranges (for browsers and media players); only to loopback, ' +
+    '--host and --allow-host names',
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'allow-host': { type: 'string', multiple: true },
+    'sign-key': { type: 'string' },
+    inline: { type: 'string', multiple: true },
+    'max-concurrent': { type: 'string' },
+  },
   async run(context, args, values) {
     if (args.length !== 1) throw usageError('serve needs one s3://bucket[/prefix]');
-    const { bucket, key: prefix } = parseS3Url(args[0] as string, true);
+    const { bucket, key } = parseS3Url(args[0] as string, true);
+    const prefix = folderPrefix(key); // `backups` serves backups/…, never backups-private/…
     const port = Number(stringOption(values, 'port') ?? 8080);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError('--port must be 0 … 65535');
     const host = stringOption(values, 'host') ?? '127.0.0.1';
+    const maxConcurrent = Number(stringOption(values, 'max-concurrent') ?? 32);
+    if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw usageError('--max-concurrent must be ≥ 1');
+    // The name given to --host is one users will type; a wildcard address (or one with a zone id) names nothing.
+    const allowedHosts = [
+      ...(WILDCARDS.has(host) || host.includes('%') ? [] : [host]),
+      ...listOption(values, 'allow-host'),
+    ];
     const keyFile = stringOption(values, 'sign-key');
+    const signing = keyFile ? await signingKey(keyFile) : undefined; // before S3 clients: a bad key file fails fast
     const { encrypted } = await context.clients();
     const handler = createGatewayHandler({
       client: encrypted,
       scope: { bucket, prefix },
-      ...(keyFile ? { signingKey: await signingKey(keyFile) } : {}),
+      allowedHosts,
+      inlineTypes: [...DEFAULT_INLINE_TYPES, ...listOption(values, 'inline')],
+      maxConcurrentRequests: maxConcurrent,
+      ...(signing ? { signingKey: signing } : {}),
       log: (entry) => {
         if (entry.level !== 'info' || context.options.verbose) context.stderr.write(`${JSON.stringify(entry)}\n`);
       },
@@ -50,9 +91,10 @@ export const serve: Command = {
     });
     const address = server.address();
     const actual = typeof address === 'object' && address ? address.port : port;
+    const origin = `http://${isIPv6(host) ? `[${host}]` : host}:${actual}/`;
     context.report(
-      { listening: `http://${host}:${actual}/`, bucket, prefix },
-      `serving s3://${bucket}/${prefix} at http://${host}:${actual}/ (Ctrl-C to stop)`,
+      { listening: origin, bucket, prefix, allowedHosts: [...new Set([...LOOPBACK_HOSTS, ...allowedHosts])] },
+      `serving s3://${bucket}/${prefix} at ${origin} (Ctrl-C to stop)`,
     );
     await new Promise<void>((resolve) => {
       const stop = () => server.close(() => resolve());
