@@ -13,6 +13,8 @@ export interface Command {
   readonly usage: string;
   readonly summary: string;
   readonly options: OptionSpec;
+  /** More lines for `COMMAND --help` (what the one-line summary cannot say). */
+  readonly help?: readonly string[];
   run(context: CommandContext, args: string[], values: OptionValues): Promise<void>;
 }
 

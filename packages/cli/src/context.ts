@@ -3,6 +3,7 @@ import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { LocalKeyring } from '@encrypted-stream/codec';
 import type { EncryptionPlugin } from '@encrypted-stream/s3';
 import { keyringPath, loadKeyring } from './keyring-file';
+import { printable, printableJson } from './terminal-text';
 
 /** Options every command understands. */
 export interface GlobalOptions {
@@ -68,15 +69,19 @@ export class CommandContext {
     return !this.options.quiet && !this.options.json;
   }
 
-  /** Prints a result: JSON with --json, else the human lines (to stderr when stdout carries data). */
+  /**
+   * Prints a result: JSON with --json, else the human lines (to stderr when
+   * stdout carries data). Both are escaped for the terminal (terminal-text.ts):
+   * results hold S3 keys and metadata that whoever writes the bucket chose.
+   */
   report(result: Record<string, unknown>, human: string | string[], dataOnStdout = false): void {
     const out = dataOnStdout ? this.stderr : this.stdout;
-    if (this.options.json) out.write(`${JSON.stringify(result)}\n`);
-    else if (!this.options.quiet) out.write(`${([] as string[]).concat(human).join('\n')}\n`);
+    if (this.options.json) out.write(`${printableJson(result)}\n`);
+    else if (!this.options.quiet) out.write(`${([] as string[]).concat(human).map(printable).join('\n')}\n`);
   }
 
-  /** Detail for --verbose. */
+  /** Detail for --verbose (escaped like {@link report}). */
   debug(message: string): void {
-    if (this.options.verbose) this.stderr.write(`${message}\n`);
+    if (this.options.verbose) this.stderr.write(`${printable(message)}\n`);
   }
 }

@@ -1,7 +1,19 @@
 import { EncryptedStreamError, ErrorCode } from '@encrypted-stream/codec';
 import { CliError, ExitCode } from './exit-codes';
 
-const KEY_CODES = new Set<string>([ErrorCode.UNKNOWN_KEY, ErrorCode.KEY_UNWRAP_FAILED]);
+/**
+ * The one key failure that is not evidence of tampering: the keyring lacks
+ * the key id the header names (a key id edited in the header reads the same,
+ * so that tamper exits 3). Everything else about a header or key block that
+ * does not check out exits 4: a wrapped key that fails authentication under
+ * the key we hold with its id (the wrapped key is bound to the whole header,
+ * so any header edit ends here), a key commitment mismatch, malformed
+ * metadata, another context.
+ */
+const KEY_CODES = new Set<string>([ErrorCode.UNKNOWN_KEY]);
+
+/** Said after ES_KEY_UNWRAP_FAILED: from the outside, an altered header and a different key with the same id look alike. */
+const UNWRAP_HINT = ' (the header or key block was altered, or the keyring holds a different key under this id)';
 const CODEC_CODES = new Set<string>(Object.values(ErrorCode));
 
 /**
@@ -23,7 +35,8 @@ export function describeError(error: unknown): { exitCode: number; message: stri
     if (isS3UsageCode(error.code)) {
       return { exitCode: ExitCode.FAILURE, message: `${error.code}: ${error.message}` };
     }
-    return { exitCode: ExitCode.INTEGRITY, message: `${error.code}: ${error.message}` };
+    const hint = error.code === ErrorCode.KEY_UNWRAP_FAILED ? UNWRAP_HINT : '';
+    return { exitCode: ExitCode.INTEGRITY, message: `${error.code}: ${error.message}${hint}` };
   }
   if (error instanceof TypeError || error instanceof RangeError) {
     return { exitCode: ExitCode.USAGE, message: error.message };
@@ -40,4 +53,17 @@ export function describeError(error: unknown): { exitCode: number; message: stri
     return { exitCode: ExitCode.FAILURE, message: e.message ?? String(error) };
   }
   return { exitCode: ExitCode.FAILURE, message: e?.message ?? String(error) };
+}
+
+/** An error as the CLI reports it: its exit code and one line. */
+export type DescribedError = ReturnType<typeof describeError>;
+
+/**
+ * Which of several failures a command reports (verify, rotate): an integrity
+ * failure anywhere wins, so a tampered object is never reported as a mere
+ * network or keyring failure; otherwise the first failure.
+ */
+export function reportedFailure(first: DescribedError | undefined, next: DescribedError): DescribedError {
+  if (first === undefined) return next;
+  return next.exitCode === ExitCode.INTEGRITY && first.exitCode !== ExitCode.INTEGRITY ? next : first;
 }

@@ -8,13 +8,17 @@ export const ExitCode = {
   FAILURE: 1,
   /** Bad arguments or usage. */
   USAGE: 2,
-  /** Keyring missing, unreadable, malformed, too open, or lacking the object's key. */
+  /** Keyring missing, unreadable, malformed, too open, or lacking the object's key id. */
   KEYRING: 3,
-  /** Data failed authentication or is malformed, truncated or not encrypted. */
+  /**
+   * Data failed authentication or is malformed, truncated or not encrypted;
+   * also a header or key block that does not open under the keyring's key
+   * with its id (tampered), and an altered `put` resume journal.
+   */
   INTEGRITY: 4,
   /** S3 or the network refused or failed. */
   S3: 5,
-  /** `put` resume refused: the source changed since the interrupted upload. */
+  /** `put` resume refused: the source changed since the interrupted upload (or its journal is outdated). */
   SOURCE_CHANGED: 6,
   /** Interrupted (Ctrl-C); a file upload can be resumed by running the same command. */
   INTERRUPTED: 130,

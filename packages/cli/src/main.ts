@@ -5,6 +5,7 @@ import { CommandContext } from './context';
 import { describeError } from './errors-to-exit';
 import { ExitCode, usageError } from './exit-codes';
 import { KEYRING_ENV } from './keyring-file';
+import { printable } from './terminal-text';
 
 /**
  * Every command by name, its module loaded only when it runs (or for --help):
@@ -57,6 +58,10 @@ export function usage(): string {
     '',
     'exit codes: 0 ok, 1 failure, 2 usage, 3 keyring, 4 integrity (authentication/format), 5 S3 or network,',
     '            6 source changed (put resume refused), 130 interrupted (put of a file resumes when run again)',
+    'tampering exits 4: a changed or cut body, header, wrapped key or encryption metadata, another context,',
+    '            an altered put resume journal; except an edited key id, which reads as a key the keyring lacks (3).',
+    '            A keyring holding a different key under the same id also exits 4 (indistinguishable from tampering).',
+    'keys, metadata and messages are printed with control and bidi characters escaped (\\x1b, \\u{202e}).',
   ].join('\n');
 }
 
@@ -89,7 +94,8 @@ export async function main(
     }
     const { values, positionals } = parsed;
     if (values.help) {
-      stdout.write(`usage: encrypted-stream ${command.usage}\n  ${command.summary}\n`);
+      const details = (command.help ?? []).map((line) => `  ${line}\n`).join('');
+      stdout.write(`usage: encrypted-stream ${command.usage}\n  ${command.summary}\n${details}`);
       return ExitCode.OK;
     }
     const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
@@ -112,8 +118,11 @@ export async function main(
     return ExitCode.OK;
   } catch (error) {
     const { exitCode, message } = describeError(error);
-    stderr.write(`encrypted-stream: ${message}\n`);
-    if (verbose && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
+    // Messages quote keys, metadata and server replies: escaped, and so always one line.
+    stderr.write(`encrypted-stream: ${printable(message)}\n`);
+    if (verbose && error instanceof Error && error.stack) {
+      stderr.write(`${error.stack.split('\n').map(printable).join('\n')}\n`);
+    }
     return exitCode;
   }
 }

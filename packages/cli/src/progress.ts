@@ -1,4 +1,5 @@
 import { formatBytes } from './sizes';
+import { printable } from './terminal-text';
 
 /**
  * A one-line progress bar on a terminal (stderr): bytes, percent, throughput
@@ -13,7 +14,7 @@ export class Progress {
   #lastDraw = 0;
 
   constructor(label: string, total: number | undefined, enabled: boolean) {
-    this.#label = label;
+    this.#label = printable(label); // it names the object: drawn on the terminal
     this.#total = total;
     this.#enabled = enabled && process.stderr.isTTY === true;
   }

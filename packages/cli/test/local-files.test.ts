@@ -311,10 +311,14 @@ describe('damaged input and wrong keys', () => {
     ['stream id', 20],
     ['key commitment', 50],
     ['wrapped key', 96 + 1 + KEY_ID.length + 2 + 30],
-  ])('a flipped byte in the %s: refused, no output file', async (_label, offset) => {
+  ])('a flipped byte in the %s: exit 4 (tampered), no output file', async (_label, offset) => {
     // The wrapped data key is bound to the whole 96-byte header (FORMAT.md §6), so header damage
-    // surfaces as a key-unwrap failure, which the CLI cannot tell from a wrong key: exit 3, not 4.
-    await expectRejectedToFile(`flip-h${offset}`, flipByte(stored, offset), /ES_KEY_UNWRAP_FAILED/, EXIT.KEYRING);
+    // surfaces as a key-unwrap failure under a key the keyring holds: integrity, exit 4.
+    await expectRejectedToFile(`flip-h${offset}`, flipByte(stored, offset), /ES_KEY_UNWRAP_FAILED.*altered/);
+  });
+
+  test('a flipped byte in the key id: reads as a key the keyring lacks (exit 3)', async () => {
+    await expectRejectedToFile('flip-keyid', flipByte(stored, 96 + 1 + 2), /ES_UNKNOWN_KEY/, EXIT.KEYRING);
   });
 
   test('a flipped byte piped through stdin/stdout: exit 4', async () => {
@@ -343,7 +347,7 @@ describe('damaged input and wrong keys', () => {
     await expectRejectedToFile('not-ours', randomData(5000), /ES_MALFORMED/);
   });
 
-  test('a keyring without the key (exit 3), or with another key under the same id (exit 3)', async () => {
+  test('a keyring without the key (exit 3); another key under the same id looks like tampering (exit 4)', async () => {
     const here = freshDir(dir.path, 'wrong-keys');
     const input = join(here, 'in.es');
     writeFileSync(input, stored);
@@ -358,8 +362,8 @@ describe('damaged input and wrong keys', () => {
     );
     expectOneLineError(
       await run(['decrypt', '-k', impostor, input, '-o', join(here, 'out')]),
-      EXIT.KEYRING,
-      /ES_KEY_UNWRAP_FAILED/,
+      EXIT.INTEGRITY,
+      /ES_KEY_UNWRAP_FAILED.*or the keyring holds a different key under this id/,
     );
     expect(listDir(here)).toEqual(['in.es']);
   });

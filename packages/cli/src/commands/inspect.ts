@@ -2,7 +2,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Clien
 import { CHUNK_OVERHEAD, ErrorCode, openStreamCipher, plaintextSize } from '@encrypted-stream/codec';
 import { readEncryptionHeader, rotateObjectKey, userMetadata } from '@encrypted-stream/s3';
 import type { Command } from '../command';
-import { describeError } from '../errors-to-exit';
+import { type DescribedError, describeError, reportedFailure } from '../errors-to-exit';
 import { CliError, ExitCode, usageError } from '../exit-codes';
 import { Progress } from '../progress';
 import { parseS3Url } from '../s3-url';
@@ -161,7 +161,7 @@ export const verify: Command = {
     const targets = args.map((arg) => parseS3Url(arg)); // every usage error before any request
     const { encrypted } = await context.clients();
     const results = [];
-    let failed: { exitCode: number; message: string } | undefined;
+    let failed: DescribedError | undefined;
     for (const { bucket, key } of targets) {
       try {
         const out = await encrypted.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -171,7 +171,7 @@ export const verify: Command = {
         results.push({ bucket, key, ok: true, bytes: progress.done });
       } catch (error) {
         const described = describeError(error);
-        failed ??= described;
+        failed = reportedFailure(failed, described);
         results.push({ bucket, key, ok: false, error: described.message });
       }
     }
@@ -201,7 +201,7 @@ export const rotate: Command = {
     const progress = new Progress(`rotate s3://${bucket}/${prefix}`, objects.length, context.showProgress);
     const summary = { rotated: 0, alreadyCurrent: 0, notEncrypted: 0, failed: 0 };
     const failures: { key: string; error: string }[] = [];
-    let exitCode: number = ExitCode.OK;
+    let reported: DescribedError | undefined;
     await mapLimit(objects, 4, async (o) => {
       try {
         const result = await rotateObjectKey(plain, { Bucket: bucket, Key: o.key }, { from: keyring });
@@ -212,7 +212,7 @@ export const rotate: Command = {
         else {
           summary.failed++;
           const described = describeError(error);
-          exitCode = described.exitCode;
+          reported = reportedFailure(reported, described);
           failures.push({ key: o.key, error: described.message });
         }
       }
@@ -223,6 +223,8 @@ export const rotate: Command = {
       `rotated ${summary.rotated}, already under "${keyring.primaryKeyId}" ${summary.alreadyCurrent}, not encrypted ${summary.notEncrypted}, failed ${summary.failed}`,
       ...failures.map((f) => `  FAIL ${f.key}: ${f.error}`),
     ]);
-    if (summary.failed > 0) throw new CliError(exitCode, `${summary.failed} object(s) could not be rotated`);
+    if (summary.failed > 0) {
+      throw new CliError(reported?.exitCode ?? ExitCode.FAILURE, `${summary.failed} object(s) could not be rotated`);
+    }
   },
 };
