@@ -2,24 +2,52 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { isSourceIdentity, type SourceIdentity } from './source-identity';
 
 /**
  * What `put` remembers about an unfinished upload of a file, so that running
- * the same command again resumes it: the resume token (which holds only the
- * wrapped data key), the source's identity, and a SHA-256 of every part
- * uploaded, so a changed source is refused rather than mixed.
+ * the same command again resumes it: the destination, the resume token (it
+ * holds only the wrapped data key, and a MAC under that key), the source's
+ * identity and the parts S3 acknowledged. No plaintext digest unless
+ * `--verify-source` asked for one, and then a keyed one (HMAC under a key
+ * derived from the upload's data key): the journal never lets its reader
+ * confirm a guess of the plaintext.
  */
 export interface UploadJournal {
-  readonly version: 1;
+  readonly version: 2;
   readonly endpoint: string;
   readonly bucket: string;
   readonly key: string;
-  readonly source: { readonly path: string; readonly size: number; readonly mtimeMs: number; readonly ino: number };
+  readonly source: SourceIdentity;
   readonly partSize: number;
+  /** S3's id of the upload, so `--restart` can abort it even when its token no longer opens. */
+  readonly uploadId: string;
   readonly resumeToken: string;
-  /** Part number → SHA-256 (hex) of the part's plaintext, for parts S3 acknowledged. */
-  readonly partHashes: Record<string, string>;
+  /** Part numbers S3 acknowledged. */
+  readonly parts: number[];
+  /** With `--verify-source` only: part number → `upload.partDigest` of the part's plaintext (hex). */
+  readonly partDigests?: Record<string, string>;
 }
+
+/** The command's own destination and source, which a journal must name exactly. */
+export interface JournalTarget {
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly sourcePath: string;
+}
+
+/**
+ * A journal as found on disk: none; `outdated` (written by a version that
+ * kept unkeyed plaintext hashes, which resume no longer trusts); `invalid`
+ * (unreadable, misshapen, or naming another destination or source: it was
+ * altered, since its file name is derived from exactly those); or `found`.
+ */
+export type JournalRead =
+  | { readonly state: 'none' }
+  | { readonly state: 'outdated'; readonly uploadId?: string }
+  | { readonly state: 'invalid'; readonly reason: string }
+  | { readonly state: 'found'; readonly journal: UploadJournal };
 
 /** Where journals live: --state-dir, $ENCRYPTED_STREAM_STATE_DIR, $XDG_STATE_HOME/encrypted-stream or ~/.local/state/encrypted-stream. */
 export function stateDirectory(flag: string | undefined): string {
@@ -31,19 +59,71 @@ export function stateDirectory(flag: string | undefined): string {
 }
 
 /** The journal file for one (endpoint, bucket, key, source path). */
-export function journalPath(directory: string, endpoint: string, bucket: string, key: string, source: string): string {
+export function journalPath(directory: string, target: JournalTarget): string {
   const id = createHash('sha256')
-    .update(JSON.stringify([endpoint, bucket, key, source]))
+    .update(JSON.stringify([target.endpoint, target.bucket, target.key, target.sourcePath]))
     .digest('hex')
     .slice(0, 32);
   return join(directory, `upload-${id}.json`);
 }
 
-/** Reads a journal; undefined when there is none (or it is unreadable, which is treated as none). */
-export async function readJournal(path: string): Promise<UploadJournal | undefined> {
+const isPartNumber = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 1;
+
+/** Why `value` is not a version-2 journal for `target`, or undefined when it is one. */
+function defect(value: Record<string, unknown>, target: JournalTarget): string | undefined {
+  for (const field of ['endpoint', 'bucket', 'key'] as const) {
+    if (value[field] !== target[field]) return `it names another ${field}`;
+  }
+  if (!isSourceIdentity(value.source)) return 'its source is malformed';
+  if (value.source.path !== target.sourcePath) return 'it names another source file';
+  if (!isPartNumber(value.partSize)) return 'its part size is malformed';
+  if (typeof value.uploadId !== 'string') return 'its upload id is missing';
+  if (typeof value.resumeToken !== 'string') return 'its resume token is missing';
+  if (!Array.isArray(value.parts) || !value.parts.every(isPartNumber)) return 'its part list is malformed';
+  const digests = value.partDigests;
+  if (digests !== undefined) {
+    if (typeof digests !== 'object' || digests === null) return 'its part digests are malformed';
+    if (!Object.values(digests).every((d) => typeof d === 'string')) return 'its part digests are malformed';
+  }
+  return undefined;
+}
+
+/** Reads and checks the journal at `path` against the command's destination and source. */
+export async function readJournal(path: string, target: JournalTarget): Promise<JournalRead> {
+  let text: string;
   try {
-    const journal = JSON.parse(await readFile(path, 'utf8')) as UploadJournal;
-    return journal.version === 1 ? journal : undefined;
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return { state: 'none' };
+    return { state: 'invalid', reason: `it cannot be read (${(error as Error).message})` };
+  }
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(text);
+    if (typeof value !== 'object' || value === null) throw new TypeError('not an object');
+  } catch {
+    return { state: 'invalid', reason: 'it is not valid JSON' }; // written by rename, never half-written
+  }
+  if (value.version === 1) {
+    const uploadId = legacyUploadId(value.resumeToken);
+    return { state: 'outdated', ...(uploadId === undefined ? {} : { uploadId }) };
+  }
+  if (value.version !== 2)
+    return { state: 'invalid', reason: `its version ${JSON.stringify(value.version)} is unknown` };
+  const why = defect(value, target);
+  return why ? { state: 'invalid', reason: why } : { state: 'found', journal: value as unknown as UploadJournal };
+}
+
+/**
+ * The upload id in a version-1 journal's resume token (base64url JSON, field
+ * `u`), which that version's journal did not keep on its own. Only `--restart`
+ * uses it, to abort the old upload at the command's own destination.
+ */
+function legacyUploadId(token: unknown): string | undefined {
+  if (typeof token !== 'string') return undefined;
+  try {
+    const u = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')).u;
+    return typeof u === 'string' ? u : undefined;
   } catch {
     return undefined;
   }

@@ -1,11 +1,13 @@
 /**
  * put of a file interrupted (SIGKILL, Ctrl-C) and resumed by running the same
- * command again; a changed source is refused. The built binary against the
- * real S3 server, through a pass-through proxy that holds each UploadPart a
- * little, so the upload is reliably interrupted mid-way on any machine.
+ * command again; a changed source, an outdated journal and an altered one are
+ * refused. The built binary against the real S3 server, through a
+ * pass-through proxy that holds each UploadPart a little, so the upload is
+ * reliably interrupted mid-way on any machine.
  */
 import {
   closeSync,
+  existsSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -15,7 +17,9 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { ListPartsCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListPartsCommand } from '@aws-sdk/client-s3';
+import { EncryptedMultipartUpload } from '@encrypted-stream/s3';
+import { loadKeyring } from '../src/keyring-file';
 import {
   type CliResult,
   EXIT,
@@ -75,10 +79,18 @@ const putArgs = (file: string, key: string, stateDir: string, ...extra: string[]
   ...extra,
 ];
 
+/** The journal as the CLI writes it (version 2). */
 interface Journal {
-  source: { size: number; mtimeMs: number };
+  version: number;
+  endpoint: string;
+  bucket: string;
+  key: string;
+  source: { path: string; size: string; mtimeNs: string; ctimeNs: string; ino: string; dev: string };
+  partSize: number;
+  uploadId: string;
   resumeToken: string;
-  partHashes: Record<string, string>;
+  parts: number[];
+  partDigests?: Record<string, string>;
 }
 
 /** The journals in a state directory (the CLI names them upload-HASH.json). */
@@ -100,8 +112,42 @@ function journals(stateDir: string): { file: string; journal: Journal }[] {
     });
 }
 
-const recordedParts = (stateDir: string) =>
-  Math.max(0, ...journals(stateDir).map((j) => Object.keys(j.journal.partHashes).length));
+const recordedParts = (stateDir: string) => Math.max(0, ...journals(stateDir).map((j) => j.journal.parts.length));
+
+/** The only journal in `stateDir`. */
+function theJournal(stateDir: string): { file: string; journal: Journal } {
+  const found = journals(stateDir);
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
+/** Rewrites the journal in `stateDir` (as an editor, or another program, would). */
+function editJournal(stateDir: string, change: (journal: Journal) => object): void {
+  const { file, journal } = theJournal(stateDir);
+  writeFileSync(file, JSON.stringify(change(structuredClone(journal))), { mode: 0o600 });
+}
+
+/** The identity fields of `file` as the CLI records them (bigint stat, decimal strings). */
+function identityOf(file: string): Pick<Journal['source'], 'size' | 'mtimeNs' | 'ctimeNs' | 'ino' | 'dev'> {
+  const s = statSync(file, { bigint: true });
+  return {
+    size: String(s.size),
+    mtimeNs: String(s.mtimeNs),
+    ctimeNs: String(s.ctimeNs),
+    ino: String(s.ino),
+    dev: String(s.dev),
+  };
+}
+
+/** Overwrites `length` bytes of `file` at `offset` in place with random bytes; returns the new contents. */
+function editInPlace(file: string, contents: Buffer, offset: number, length: number): Buffer {
+  const changed = Buffer.from(contents);
+  randomData(length).copy(changed, offset);
+  const fd = openSync(file, 'r+');
+  writeSync(fd, changed, offset, length, offset);
+  closeSync(fd);
+  return changed;
+}
 
 /**
  * Starts `args`, waits until the journal records `parts` parts S3 acknowledged,
@@ -161,13 +207,19 @@ test('SIGKILL mid-upload, then the same command again resumes: partsResumed > 0,
   // The upload is open on the server with the acknowledged parts; the journal remembers them.
   expect(await openUploads(bucket.client, bucket.name)).toHaveLength(1);
   expect(await partsStored(key)).toBeGreaterThanOrEqual(3);
-  const [saved] = journals(state);
-  expect(saved).toBeDefined();
-  expect(statSync(saved!.file).mode & 0o777).toBe(0o600);
-  expect(saved!.journal.source.size).toBe(SIZE);
-  // It holds the resume token (a wrapped data key), never the master key.
+  const saved = theJournal(state);
+  expect(statSync(saved.file).mode & 0o777).toBe(0o600);
+  expect(saved.journal).toMatchObject({ version: 2, bucket: bucket.name, key, partSize: 5 * MiB });
+  expect(saved.journal.source).toEqual({ path: file, ...identityOf(file) });
+  // Source identity and part numbers only: no digest of the plaintext at all (no --verify-source),
+  // and never the master key (the resume token holds the wrapped data key).
+  expect(Object.keys(saved.journal).sort()).toEqual(
+    ['bucket', 'endpoint', 'key', 'parts', 'partSize', 'resumeToken', 'source', 'uploadId', 'version'].sort(),
+  );
+  const text = readFileSync(saved.file, 'utf8');
+  for (let n = 1; n <= 3; n++) expect(text).not.toContain(sha256(data.subarray((n - 1) * 5 * MiB, n * 5 * MiB)));
   const masterKey = Object.values(JSON.parse(readFileSync(keyring, 'utf8')).keys)[0] as string;
-  expect(readFileSync(saved!.file, 'utf8')).not.toContain(masterKey);
+  expect(text).not.toContain(masterKey);
 
   proxy.partDelayMs = 0;
   const resumed = jsonOf<Record<string, number>>(await run(putArgs(file, key, state)));
@@ -178,6 +230,11 @@ test('SIGKILL mid-upload, then the same command again resumes: partsResumed > 0,
   await expectObject(key, data);
   expect(await openUploads(bucket.client, bucket.name)).toEqual([]);
   expect(journals(state)).toEqual([]);
+  // The object records its plaintext size (authenticated in the header).
+  expect(jsonOf(await run(['head', url(key), '-k', keyring, ...s3Flags(), '--json']))).toMatchObject({
+    plaintextBytes: SIZE,
+    sizeAuthenticated: true,
+  });
 });
 
 test('a source changed since the interruption is refused (exit 6); --restart starts over', async () => {
@@ -186,35 +243,36 @@ test('a source changed since the interruption is refused (exit 6); --restart sta
   const state = path('state-changed');
   const original = randomData(SIZE);
   writeFileSync(file, original);
-  const mtime = 1_700_000_000; // whole seconds, so it can be restored exactly below
+  const mtime = 1_700_000_000; // whole seconds, so it can be put back exactly below
   utimesSync(file, mtime, mtime);
 
   const killed = await interruptAfterParts(putArgs(file, key, state), state, 3, 'SIGKILL');
   expect(killed.signal).toBe('SIGKILL');
+  const before = readFileSync(theJournal(state).file);
 
-  // Edited in place with the same size and the mtime put back: caught by the part hashes.
-  const [recorded] = Object.keys(journals(state)[0]!.journal.partHashes).map(Number);
-  const changed = Buffer.from(original);
-  randomData(64).copy(changed, (recorded! - 1) * 5 * MiB + 1234);
-  const fd = openSync(file, 'r+');
-  writeSync(fd, changed, (recorded! - 1) * 5 * MiB + 1234, 64, (recorded! - 1) * 5 * MiB + 1234);
-  closeSync(fd);
-  utimesSync(file, mtime, mtime);
+  // --verify-source cannot check parts that were uploaded without it.
   expectOneLineError(
-    await run(putArgs(file, key, state)),
+    await run(putArgs(file, key, state, '--verify-source')),
     EXIT.SOURCE_CHANGED,
-    new RegExp(`part ${recorded} of .* differs from what was uploaded.*--restart`),
+    /started without --verify-source.*--restart/,
   );
-
-  // Touched too: caught by the file's identity before anything is read.
+  // touch: the modification time changed.
   utimesSync(file, new Date(), new Date());
   expectOneLineError(
     await run(putArgs(file, key, state)),
     EXIT.SOURCE_CHANGED,
-    /changed since the interrupted upload.*--restart/,
+    /changed since the interrupted upload to s3:\/\/\S+ \(its modification time differs\); not mixing .*--restart/,
   );
-  // Nothing was mixed: the object does not exist, the interrupted upload is still open.
+  // Edited in place, its mtime put back: the status-change time (set by the kernel only) still tells.
+  const [recorded] = theJournal(state).journal.parts;
+  const changed = editInPlace(file, original, (recorded! - 1) * 5 * MiB + 1234, 64);
+  utimesSync(file, mtime, mtime);
+  expect(identityOf(file).mtimeNs).toBe(theJournal(state).journal.source.mtimeNs);
+  expectOneLineError(await run(putArgs(file, key, state)), EXIT.SOURCE_CHANGED, /\(its status-change time differs\)/);
+  // Nothing was mixed or lost: no object, the upload still open, the journal unchanged.
   expect(await openUploads(bucket.client, bucket.name)).toHaveLength(1);
+  expect(readFileSync(theJournal(state).file).equals(before)).toBe(true);
+  await expect(bucket.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: key }))).rejects.toThrow();
 
   proxy.partDelayMs = 0;
   const restarted = jsonOf<Record<string, number>>(await run(putArgs(file, key, state, '--restart')));
@@ -222,6 +280,212 @@ test('a source changed since the interruption is refused (exit 6); --restart sta
   await expectObject(key, changed);
   expect(await openUploads(bucket.client, bucket.name)).toEqual([]); // the old upload was aborted
   expect(journals(state)).toEqual([]);
+});
+
+test('a source written to during the upload: not completed (exit 6), the upload kept for --restart', async () => {
+  const key = 'during/backup.bin';
+  const file = path('during.bin');
+  const state = path('state-during');
+  const data = randomData(SIZE);
+  writeFileSync(file, data);
+  const running = start(putArgs(file, key, state));
+  const deadline = Date.now() + 60_000;
+  while (recordedParts(state) < 2) {
+    if (Date.now() > deadline) throw new Error('no parts recorded within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const grown = Buffer.concat([data, Buffer.from('appended while uploading')]);
+  writeFileSync(file, grown); // same inode, new size and times; the parts read so far are of the old version
+  expectOneLineError(
+    await running.done,
+    EXIT.SOURCE_CHANGED,
+    /changed during the upload to s3:\/\/\S+ \(its size differs\); not completing it \(use --restart/,
+  );
+  await expect(bucket.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: key }))).rejects.toThrow();
+  expect(await openUploads(bucket.client, bucket.name)).toEqual([expect.objectContaining({ Key: key })]);
+
+  proxy.partDelayMs = 0;
+  expectOneLineError(await run(putArgs(file, key, state)), EXIT.SOURCE_CHANGED, /\(its size differs\)/);
+  expectOk(await run(putArgs(file, key, state, '--restart')));
+  await expectObject(key, grown);
+  expect(await openUploads(bucket.client, bucket.name)).toEqual([]);
+});
+
+test('--verify-source keeps keyed part digests and re-checks them on resume', async () => {
+  const key = 'verified/backup.bin';
+  const file = path('verified.bin');
+  const state = path('state-verified');
+  const original = randomData(SIZE);
+  writeFileSync(file, original);
+
+  await interruptAfterParts(putArgs(file, key, state, '--verify-source'), state, 3, 'SIGKILL');
+  const { journal } = theJournal(state);
+  expect(Object.keys(journal.partDigests!).map(Number).sort()).toEqual([...journal.parts].sort());
+  for (const n of journal.parts) {
+    const digest = journal.partDigests![String(n)]!;
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    // Keyed: not the part's plain SHA-256, which anyone could compute from a guess.
+    expect(digest).not.toBe(sha256(original.subarray((n - 1) * 5 * MiB, n * 5 * MiB)));
+  }
+
+  // A change the identity cannot show (a filesystem that keeps no timestamps, a clock set back):
+  // simulated by recording the edited file's identity in the journal. The digests catch it,
+  // with or without the flag (the journal keeps them, so resume keeps checking).
+  const recorded = journal.parts[0]!;
+  const changed = editInPlace(file, original, (recorded - 1) * 5 * MiB + 99, 16);
+  editJournal(state, (j) => ({ ...j, source: { ...j.source, ...identityOf(file) } }));
+  for (const extra of [['--verify-source'], []]) {
+    expectOneLineError(
+      await run(putArgs(file, key, state, ...extra)),
+      EXIT.SOURCE_CHANGED,
+      new RegExp(`part ${recorded} of .* differs from what was uploaded.*--restart`),
+    );
+  }
+
+  // Put back, the parts check out and the upload resumes (still keeping digests).
+  writeFileSync(file, original);
+  editJournal(state, (j) => ({ ...j, source: { ...j.source, ...identityOf(file) } }));
+  proxy.partDelayMs = 0;
+  const resumed = jsonOf<Record<string, number>>(await run(putArgs(file, key, state)));
+  expect(resumed.partsResumed).toBeGreaterThanOrEqual(3);
+  await expectObject(key, original);
+  expect(changed.equals(original)).toBe(false);
+  expect(journals(state)).toEqual([]);
+});
+
+describe('a journal that was altered is refused (exit 4): nothing is uploaded anywhere', () => {
+  const key = 'altered/backup.bin';
+  const elsewhere = 'altered/elsewhere.bin';
+  let file: string; // in the temporary directory, which exists only once the tests run
+  let state: string;
+  let data: Buffer;
+  let original: Journal;
+
+  let journalFile: string;
+
+  beforeAll(async () => {
+    file = path('altered.bin');
+    state = path('state-altered');
+    data = randomData(SIZE);
+    writeFileSync(file, data);
+    await interruptAfterParts(putArgs(file, key, state), state, 3, 'SIGKILL');
+    ({ file: journalFile, journal: original } = theJournal(state));
+  });
+
+  // Each test alters the journal; the next starts from the original (unless the upload completed).
+  afterEach(() => {
+    if (existsSync(journalFile)) writeFileSync(journalFile, JSON.stringify(original), { mode: 0o600 });
+  });
+
+  /** Runs the put again and expects the refusal, with nothing written to either key. */
+  async function expectRefused(pattern: RegExp) {
+    const partsBefore = await partsStored(key);
+    expectOneLineError(await run(putArgs(file, key, state)), EXIT.INTEGRITY, pattern);
+    expect(await partsStored(key)).toBe(partsBefore);
+    for (const k of [key, elsewhere]) {
+      await expect(bucket.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: k }))).rejects.toThrow();
+    }
+  }
+
+  const tokenFields = (token: string) => JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  const tokenOf = (fields: object) => Buffer.from(JSON.stringify(fields)).toString('base64url');
+
+  test("the journal's destination edited", async () => {
+    editJournal(state, (j) => ({ ...j, key: elsewhere }));
+    await expectRefused(/resume journal .* is not valid: it names another key; nothing was uploaded.*--restart/);
+    editJournal(state, (j) => ({ ...j, bucket: `${bucket.name}-other` }));
+    await expectRefused(/is not valid: it names another bucket/);
+  });
+
+  test('the token edited to name another key (and the journal to match)', async () => {
+    editJournal(state, (j) => ({ ...j, resumeToken: tokenOf({ ...tokenFields(j.resumeToken), k: elsewhere }) }));
+    await expectRefused(/is not valid: its resume token does not authenticate for this destination/);
+  });
+
+  test("the token's upload id edited (its MAC no longer holds)", async () => {
+    editJournal(state, (j) => {
+      const fields = tokenFields(j.resumeToken);
+      return { ...j, uploadId: `${fields.u}x`, resumeToken: tokenOf({ ...fields, u: `${fields.u}x` }) };
+    });
+    await expectRefused(/is not valid: its resume token does not authenticate/);
+  });
+
+  test('a genuine token of another upload (to another key) swapped in', async () => {
+    const other = await EncryptedMultipartUpload.create(
+      bucket.client,
+      { Bucket: bucket.name, Key: elsewhere },
+      { keyring: await loadKeyring(keyring), partSize: 5 * MiB, plaintextSize: SIZE },
+    );
+    try {
+      editJournal(state, (j) => ({ ...j, uploadId: other.uploadId, resumeToken: other.resumeToken }));
+      await expectRefused(/is not valid: its resume token does not authenticate for this destination/);
+      const listed = await bucket.client.send(
+        new ListPartsCommand({ Bucket: bucket.name, Key: elsewhere, UploadId: other.uploadId }),
+      );
+      expect(listed.Parts ?? []).toEqual([]); // not one part went to the other upload
+    } finally {
+      await other.abort();
+    }
+  });
+
+  test('not JSON, or an unknown version', async () => {
+    writeFileSync(journalFile, '{"version":2,');
+    await expectRefused(/is not valid: it is not valid JSON/);
+    writeFileSync(journalFile, JSON.stringify({ ...original, version: 3 }));
+    await expectRefused(/is not valid: its version 3 is unknown/);
+  });
+
+  test('once restored, the same command resumes; refusals lost nothing', async () => {
+    proxy.partDelayMs = 0;
+    const resumed = jsonOf<Record<string, number>>(await run(putArgs(file, key, state)));
+    expect(resumed.partsResumed).toBeGreaterThanOrEqual(3);
+    await expectObject(key, data);
+    expect(existsSync(journalFile)).toBe(false);
+  });
+});
+
+test('a journal from an older version (plaintext hashes) is not trusted: exit 6; --restart aborts it', async () => {
+  const key = 'outdated/backup.bin';
+  const file = path('outdated.bin');
+  const state = path('state-outdated');
+  const data = randomData(SIZE);
+  writeFileSync(file, data);
+  await interruptAfterParts(putArgs(file, key, state), state, 3, 'SIGKILL');
+  // What version 1 wrote: an unkeyed SHA-256 of every part's plaintext, a token without a MAC.
+  const { file: journalFile, journal } = theJournal(state);
+  const fields = JSON.parse(Buffer.from(journal.resumeToken, 'base64url').toString('utf8'));
+  const legacyToken = Buffer.from(
+    JSON.stringify({ v: 1, b: fields.b, k: fields.k, u: fields.u, p: fields.p, h: fields.h }),
+  ).toString('base64url');
+  const info = statSync(file);
+  writeFileSync(
+    journalFile,
+    JSON.stringify({
+      version: 1,
+      endpoint: journal.endpoint,
+      bucket: journal.bucket,
+      key: journal.key,
+      source: { path: file, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino },
+      partSize: journal.partSize,
+      resumeToken: legacyToken,
+      partHashes: Object.fromEntries(
+        journal.parts.map((n) => [String(n), sha256(data.subarray((n - 1) * 5 * MiB, n * 5 * MiB))]),
+      ),
+    }),
+    { mode: 0o600 },
+  );
+  expectOneLineError(
+    await run(putArgs(file, key, state)),
+    EXIT.SOURCE_CHANGED,
+    /recorded by an older encrypted-stream, whose journal resume no longer trusts; not resuming it \(use --restart/,
+  );
+  expect(await openUploads(bucket.client, bucket.name)).toEqual([expect.objectContaining({ Key: key })]);
+
+  proxy.partDelayMs = 0;
+  const restarted = jsonOf<Record<string, number>>(await run(putArgs(file, key, state, '--restart')));
+  expect(restarted).toMatchObject({ partsUploaded: PARTS, partsResumed: 0 });
+  await expectObject(key, data);
+  expect(await openUploads(bucket.client, bucket.name)).toEqual([]); // the old upload, found by its id, was aborted
 });
 
 test.each(['SIGINT', 'SIGTERM'] as const)(

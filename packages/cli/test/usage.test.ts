@@ -78,6 +78,7 @@ describe('usage errors: exit 2, one line, nothing read or sent', () => {
     ['put --part-size huge', ['put', 'f', 's3://b/k', '--part-size', '99999999999999999999'], /too large/],
     ['put --concurrency 0', ['put', 'f', 's3://b/k', '--concurrency', '0'], /--concurrency must be 1 … 64/],
     ['put --concurrency not a number', ['put', 'f', 's3://b/k', '--concurrency', 'many'], /--concurrency/],
+    ['put --verify-source of stdin', ['put', '-', 's3://b/k', '--verify-source'], /--verify-source needs a file/],
     ['encrypt --chunk-size with an unknown unit', ['encrypt', '--chunk-size', '64kb'], /--chunk-size: "64kb"/],
     ['an unknown option', ['get', 's3://b/k', '--bogus'], /get: Unknown option '--bogus'/],
     ['a value for a flag', ['ls', 's3://b', '--json=yes'], /--json' does not take an argument/],
@@ -143,6 +144,24 @@ describe('help', () => {
       expect(result.stdout.toString()).toMatch(new RegExp(`^usage: encrypted-stream ${command} `));
     },
   );
+
+  test.concurrent('--help says which exit codes a tamper produces', async () => {
+    const text = (await run(['--help'])).stdout.toString();
+    expect(text).toMatch(/tampering exits 4: .*header, wrapped key or encryption metadata/);
+    expect(text).toMatch(/edited key id, which reads as a key the keyring lacks \(3\)/);
+  });
+
+  test.concurrent('put --help: the recorded size (not for stdin), the resume rule, --verify-source', async () => {
+    const result = await run(['put', '--help']);
+    expectOk(result);
+    const text = result.stdout.toString();
+    expect(text).toMatch(/plaintext size is recorded in the authenticated header/);
+    expect(text).toMatch(/stdin \(-\) records no size/);
+    expect(text).toMatch(/size, modification and status-change times \(ns\), inode and device/);
+    expect(text).toMatch(/Nothing is hashed unless --verify-source/);
+    expect(text).toMatch(/altered or names another destination: exit 4/);
+    expect(text).toMatch(/older version .* not trusted: exit 6, use --restart/);
+  });
 
   test('no arguments at all: the help text, exit 2', async () => {
     const result = await run([]);

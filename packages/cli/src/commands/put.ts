@@ -1,4 +1,3 @@
-import { webcrypto } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,21 +7,14 @@ import { DEFAULT_PART_SIZE, EncryptedMultipartUpload } from '@encrypted-stream/s
 import type { Command, OptionValues } from '../command';
 import { stringOption } from '../command';
 import type { CommandContext } from '../context';
+import { describeError } from '../errors-to-exit';
 import { CliError, ExitCode, usageError } from '../exit-codes';
 import { Progress } from '../progress';
+import { checkStoredParts, resumeUpload } from '../put-resume';
 import { parseS3Url } from '../s3-url';
 import { formatBytes, parseSize } from '../sizes';
-import {
-  journalPath,
-  readJournal,
-  removeJournal,
-  stateDirectory,
-  type UploadJournal,
-  writeJournal,
-} from '../upload-journal';
-
-/** SHA-256 in hex, on libuv's threadpool: it runs on another core while the part is encrypted and sent. */
-const sha256 = async (data: Uint8Array) => Buffer.from(await webcrypto.subtle.digest('SHA-256', data)).toString('hex');
+import { identityChange, sourceIdentity } from '../source-identity';
+import { journalPath, removeJournal, stateDirectory, type UploadJournal, writeJournal } from '../upload-journal';
 
 /** Runs `worker` over `items` with at most `limit` in flight; stops at the first failure. */
 async function inParallel<T>(items: T[], limit: number, worker: (item: T) => Promise<void>): Promise<void> {
@@ -70,111 +62,110 @@ interface PutSettings {
   readonly signal: AbortSignal;
 }
 
-/** Uploads a file, resuming an interrupted upload of the same file to the same object. */
+/**
+ * Uploads a file with its plaintext size recorded in the header, resuming an
+ * interrupted upload of the same file to the same object (put-resume.ts
+ * decides whether there is one to resume).
+ */
 async function putFile(settings: PutSettings, path: string, values: OptionValues) {
   const { context, client, keyring, bucket, key, signal } = settings;
   const source = resolve(path);
-  const info = await stat(source);
-  if (!info.isFile()) throw usageError(`${path} is not a regular file`);
-  const identity = { path: source, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
-  const endpoint = context.options.endpoint ?? 'aws';
-  const journalFile = journalPath(stateDirectory(stringOption(values, 'state-dir')), endpoint, bucket, key, source);
-  let journal = await readJournal(journalFile);
-  let upload: EncryptedMultipartUpload | undefined;
-  let uploaded = new Map<number, string>(); // part → plaintext SHA-256, for parts S3 holds
-
-  if (journal && values.restart) {
-    await (await EncryptedMultipartUpload.resume(client, journal.resumeToken, { keyring })).abort().catch(() => {});
-    await removeJournal(journalFile);
-    journal = undefined;
-  }
-  if (journal) {
-    const same = ['size', 'mtimeMs', 'ino'].every((f) => journal?.source[f as 'size'] === identity[f as 'size']);
-    if (!same) {
-      throw new CliError(
-        ExitCode.SOURCE_CHANGED,
-        `${path} changed since the interrupted upload to s3://${bucket}/${key}; not mixing old and new parts (use --restart to start over)`,
-      );
-    }
-    upload = await EncryptedMultipartUpload.resume(client, journal.resumeToken, { keyring });
-    try {
-      const listed = await upload.listParts();
-      for (const part of listed) {
-        const hash = journal.partHashes[String(part.PartNumber)];
-        if (hash) uploaded.set(part.PartNumber as number, hash);
-      }
-      context.debug(`resuming upload ${upload.uploadId}: ${uploaded.size} parts already stored`);
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'NoSuchUpload') throw error;
-      context.debug('the interrupted upload no longer exists; starting over');
-      upload = undefined;
-      uploaded = new Map();
-    }
-  }
-  const partSize = upload ? upload.partSize : settings.partSize;
-  const parts = Math.max(1, Math.ceil(info.size / partSize));
+  if (!(await stat(source)).isFile()) throw usageError(`${path} is not a regular file`); // before open(): a FIFO would block
+  const verifySource = values['verify-source'] === true;
   const handle = await open(source, 'r');
   try {
-    // Re-hash the parts already stored: a file edited in place with its mtime restored is still caught.
-    for (const [part, hash] of uploaded) {
-      if (part > parts || (await sha256(await readPart(handle, part, partSize, info.size))) !== hash) {
-        throw new CliError(
-          ExitCode.SOURCE_CHANGED,
-          `part ${part} of ${path} differs from what was uploaded; not mixing (use --restart to start over)`,
-        );
-      }
+    // The identity of the file opened, not of whatever the path names later.
+    const identity = sourceIdentity(source, await handle.stat({ bigint: true }));
+    const size = Number(identity.size);
+    const endpoint = context.options.endpoint ?? 'aws';
+    const target = { endpoint, bucket, key, sourcePath: source };
+    const journalFile = journalPath(stateDirectory(stringOption(values, 'state-dir')), target);
+    const resumed = await resumeUpload({
+      client,
+      keyring,
+      target,
+      journalFile,
+      source: identity,
+      displayPath: path,
+      restart: values.restart === true,
+      verifySource,
+      debug: (message) => context.debug(message),
+    });
+    if (resumed) {
+      const partSize = resumed.upload.partSize;
+      await checkStoredParts(resumed, (n) => readPart(handle, n, partSize, size), path);
     }
-    if (!upload) {
-      upload = await EncryptedMultipartUpload.create(client, { Bucket: bucket, Key: key }, { keyring, partSize });
-      uploaded = new Map();
-    }
-    const active = upload;
+    const active =
+      resumed?.upload ??
+      (await EncryptedMultipartUpload.create(
+        client,
+        { Bucket: bucket, Key: key },
+        { keyring, partSize: settings.partSize, plaintextSize: size },
+      ));
+    const partSize = active.partSize;
+    const parts = Math.max(1, Math.ceil(size / partSize));
+    const stored = resumed?.parts ?? new Map<number, string | undefined>();
+    // Digests only when asked for (or the journal already keeps them): otherwise nothing is hashed.
+    const digests = resumed ? resumed.digests : verifySource;
     const state: UploadJournal = {
-      version: 1,
+      version: 2,
       endpoint,
       bucket,
       key,
       source: identity,
       partSize,
+      uploadId: active.uploadId,
       resumeToken: active.resumeToken,
-      partHashes: Object.fromEntries([...uploaded].map(([n, h]) => [String(n), h])),
+      parts: [...stored.keys()],
+      ...(digests ? { partDigests: Object.fromEntries([...stored].map(([n, d]) => [String(n), d as string])) } : {}),
     };
     let saving = writeJournal(journalFile, state);
-    const record = (part: number, hash: string) => {
-      state.partHashes[String(part)] = hash;
+    const record = (part: number, digest: string | undefined) => {
+      state.parts.push(part);
+      if (state.partDigests && digest !== undefined) state.partDigests[String(part)] = digest;
       saving = saving.then(() => writeJournal(journalFile, state)); // one write at a time, newest last
       return saving;
     };
     await saving;
 
-    const progress = new Progress(`put s3://${bucket}/${key}`, info.size, context.showProgress);
+    const progress = new Progress(`put s3://${bucket}/${key}`, size, context.showProgress);
     const todo: number[] = [];
     for (let n = 1; n <= parts; n++) {
-      if (uploaded.has(n)) progress.add(partLength(n, partSize, info.size));
+      if (stored.has(n)) progress.add(partLength(n, partSize, size));
       else todo.push(n);
     }
     const t0 = performance.now();
     try {
       await inParallel(todo, settings.concurrency, async (n) => {
         if (signal.aborted) throw interrupted(bucket, key, true);
-        const data = await readPart(handle, n, partSize, info.size);
-        const [hash] = await Promise.all([
-          sha256(data),
+        const data = await readPart(handle, n, partSize, size);
+        const [digest] = await Promise.all([
+          digests ? active.partDigest(n, data) : undefined,
           active.uploadPart(n, data, { isLastPart: n === parts, abortSignal: signal }),
         ]);
-        await record(n, hash);
+        await record(n, digest);
         progress.add(data.length);
       });
     } catch (error) {
       await saving.catch(() => {});
       if (signal.aborted) throw interrupted(bucket, key, true);
+      if (error instanceof CliError) throw error;
+      const described = describeError(error);
       throw new CliError(
-        exitCodeOf(error),
-        `${(error as Error).message} — the upload is saved: run the same command again to resume`,
+        described.exitCode,
+        `${described.message} — the upload is saved: run the same command again to resume`,
         { cause: error },
       );
     }
     await saving;
+    // Written to while it was read? Then the parts may mix versions: keep the upload, do not complete it.
+    const change = identityChange(identity, sourceIdentity(source, await handle.stat({ bigint: true })));
+    if (change) {
+      throw new CliError(
+        ExitCode.SOURCE_CHANGED,
+        `${path} changed during the upload to s3://${bucket}/${key} (its ${change} differs); not completing it (use --restart to start over)`,
+      );
+    }
     const done = await active.complete();
     await removeJournal(journalFile);
     progress.finish();
@@ -183,24 +174,20 @@ async function putFile(settings: PutSettings, path: string, values: OptionValues
       {
         bucket,
         key,
-        plaintextBytes: info.size,
+        plaintextBytes: size,
         parts,
         partsUploaded: todo.length,
         partsResumed: parts - todo.length,
         seconds,
         etag: done.ETag,
       },
-      `uploaded ${formatBytes(info.size)} to s3://${bucket}/${key} in ${parts} part(s)` +
+      `uploaded ${formatBytes(size)} to s3://${bucket}/${key} in ${parts} part(s)` +
         (todo.length < parts ? ` (${parts - todo.length} resumed)` : '') +
         ` in ${seconds.toFixed(1)} s`,
     );
   } finally {
     await handle.close();
   }
-}
-
-function exitCodeOf(error: unknown): number {
-  return (error as { $metadata?: unknown }).$metadata !== undefined ? ExitCode.S3 : ExitCode.FAILURE;
 }
 
 function interrupted(bucket: string, key: string, resumable: boolean): CliError {
@@ -293,12 +280,26 @@ async function putStdin(settings: PutSettings) {
 /** `put`: encrypted, parallel multipart upload of a file (resumable) or stdin. */
 export const put: Command = {
   name: 'put',
-  usage: 'put FILE|- s3://BUCKET/KEY [--part-size 8MiB] [--concurrency 4] [--restart] [--state-dir DIR]',
+  usage:
+    'put FILE|- s3://BUCKET/KEY [--part-size 8MiB] [--concurrency 4] [--restart] [--verify-source] [--state-dir DIR]',
   summary: 'upload a file or stdin encrypted; run again after an interruption to resume',
+  help: [
+    "A FILE's plaintext size is recorded in the authenticated header, so a cut object fails to read.",
+    'stdin (-) records no size (it is not known up front): only its final chunk marks the end.',
+    'An interrupted put of a FILE resumes when run again with the same arguments. The file counts as',
+    'unchanged when its size, modification and status-change times (ns), inode and device are (as in',
+    'restic); otherwise exit 6, and --restart starts over. Nothing is hashed unless --verify-source:',
+    "then every part's keyed digest (HMAC under a key derived from the upload's data key) is kept in",
+    'the journal and the parts already uploaded are read and checked again before resuming.',
+    'A journal that was altered or names another destination: exit 4, nothing uploaded. A journal',
+    'written by an older version (plaintext SHA-256 per part) is not trusted: exit 6, use --restart.',
+    'Journals: --state-dir, $ENCRYPTED_STREAM_STATE_DIR, else $XDG_STATE_HOME or ~/.local/state/encrypted-stream.',
+  ],
   options: {
     'part-size': { type: 'string' },
     concurrency: { type: 'string' },
     restart: { type: 'boolean' },
+    'verify-source': { type: 'boolean' },
     'state-dir': { type: 'string' },
   },
   async run(context, args, values) {
@@ -310,6 +311,9 @@ export const put: Command = {
     const concurrency = Number(stringOption(values, 'concurrency') ?? 4);
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
       throw usageError('--concurrency must be 1 … 64');
+    }
+    if (path === '-' && values['verify-source']) {
+      throw usageError('--verify-source needs a file: an upload from stdin cannot be resumed');
     }
     const keyring = await context.keyring();
     const { plain } = await context.clients();

@@ -1,0 +1,166 @@
+import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { LocalKeyring } from '@encrypted-stream/codec';
+import { EncryptedMultipartUpload, S3ErrorCode } from '@encrypted-stream/s3';
+import { CliError, ExitCode } from './exit-codes';
+import { identityChange, type SourceIdentity } from './source-identity';
+import { type JournalRead, type JournalTarget, readJournal, removeJournal } from './upload-journal';
+
+/** What {@link resumeUpload} needs to know about the command. */
+export interface ResumeRequest {
+  readonly client: S3Client;
+  readonly keyring: LocalKeyring;
+  /** The command's endpoint, bucket, key and absolute source path. */
+  readonly target: JournalTarget;
+  readonly journalFile: string;
+  /** The source as it is now. */
+  readonly source: SourceIdentity;
+  /** The source as the user named it (for messages). */
+  readonly displayPath: string;
+  /** `--restart`: abandon any interrupted upload and start over. */
+  readonly restart: boolean;
+  /** `--verify-source`: the parts already uploaded must be checked against their digests. */
+  readonly verifySource: boolean;
+  readonly debug: (message: string) => void;
+}
+
+/** An interrupted upload, resumed. */
+export interface Resumed {
+  readonly upload: EncryptedMultipartUpload;
+  /** Parts that S3 holds and the journal recorded, with their digest when the journal keeps digests. */
+  readonly parts: ReadonlyMap<number, string | undefined>;
+  /** Whether the journal keeps part digests (`--verify-source` when the upload started): it goes on keeping them. */
+  readonly digests: boolean;
+}
+
+const isInvalidToken = (error: unknown) => (error as { code?: string }).code === S3ErrorCode.INVALID_RESUME_TOKEN;
+
+/**
+ * Resumes the interrupted upload the journal describes, after checking that
+ * it is one to resume: same destination, same source (size, times, inode,
+ * device), a resume token that authenticates and names this destination.
+ * Returns undefined when there is nothing to resume (no journal, `--restart`,
+ * or the upload no longer exists on S3). Throws a {@link CliError} when the
+ * journal must not be trusted: exit 6 for a changed source or an outdated
+ * journal, exit 4 for an altered or misdirected one; never uploads to any
+ * destination but the command's.
+ */
+export async function resumeUpload(request: ResumeRequest): Promise<Resumed | undefined> {
+  const { target, journalFile, displayPath } = request;
+  const destination = `s3://${target.bucket}/${target.key}`;
+  const found = await readJournal(journalFile, target);
+  if (found.state === 'none') return undefined;
+  if (request.restart) {
+    await abandon(request, found);
+    return undefined;
+  }
+  if (found.state === 'outdated') {
+    throw new CliError(
+      ExitCode.SOURCE_CHANGED,
+      `the interrupted upload of ${displayPath} to ${destination} was recorded by an older encrypted-stream, whose journal resume no longer trusts; not resuming it (use --restart to start over)`,
+    );
+  }
+  if (found.state === 'invalid') throw invalidJournal(request, found.reason);
+  const { journal } = found;
+  const change = identityChange(journal.source, request.source);
+  if (change) {
+    throw new CliError(
+      ExitCode.SOURCE_CHANGED,
+      `${displayPath} changed since the interrupted upload to ${destination} (its ${change} differs); not mixing old and new parts (use --restart to start over)`,
+    );
+  }
+  const digests = journal.partDigests !== undefined;
+  if (request.verifySource && !digests) {
+    throw new CliError(
+      ExitCode.SOURCE_CHANGED,
+      `the interrupted upload of ${displayPath} to ${destination} was started without --verify-source, so its parts cannot be checked; run without --verify-source to resume it, or with --restart to start over`,
+    );
+  }
+  let upload: EncryptedMultipartUpload;
+  try {
+    // bucket/key: the token must name this destination (and its MAC must hold), else ES_INVALID_RESUME_TOKEN.
+    upload = await EncryptedMultipartUpload.resume(request.client, journal.resumeToken, {
+      keyring: request.keyring,
+      bucket: target.bucket,
+      key: target.key,
+    });
+  } catch (error) {
+    if (isInvalidToken(error))
+      throw invalidJournal(request, 'its resume token does not authenticate for this destination');
+    throw error;
+  }
+  // The token is authentic; the journal's own fields are not, so they must agree with it.
+  if (upload.uploadId !== journal.uploadId || upload.partSize !== journal.partSize) {
+    throw invalidJournal(request, 'it disagrees with its resume token');
+  }
+  if (upload.plaintextSize !== Number(request.source.size)) {
+    throw invalidJournal(request, 'its resume token records another plaintext size');
+  }
+  let listed: Awaited<ReturnType<EncryptedMultipartUpload['listParts']>>;
+  try {
+    listed = await upload.listParts();
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'NoSuchUpload') throw error;
+    request.debug('the interrupted upload no longer exists; starting over');
+    return undefined;
+  }
+  const recorded = new Set(journal.parts);
+  const parts = new Map<number, string | undefined>();
+  for (const { PartNumber } of listed) {
+    if (PartNumber === undefined || !recorded.has(PartNumber)) continue; // stored, but never acknowledged to us
+    const digest = journal.partDigests?.[String(PartNumber)];
+    if (digests && digest === undefined) continue; // no digest to check it by: upload it again
+    parts.set(PartNumber, digest);
+  }
+  request.debug(`resuming upload ${upload.uploadId}: ${parts.size} parts already stored`);
+  return { upload, parts, digests };
+}
+
+/**
+ * Re-checks the parts already stored against their digests (`--verify-source`):
+ * reads each again and compares `upload.partDigest`. Catches a source changed
+ * in a way its identity does not show (timestamps a filesystem does not keep,
+ * a clock set back).
+ */
+export async function checkStoredParts(
+  resumed: Resumed,
+  readPart: (partNumber: number) => Promise<Uint8Array>,
+  displayPath: string,
+): Promise<void> {
+  if (!resumed.digests) return;
+  for (const [partNumber, digest] of resumed.parts) {
+    if ((await resumed.upload.partDigest(partNumber, await readPart(partNumber))) !== digest) {
+      throw new CliError(
+        ExitCode.SOURCE_CHANGED,
+        `part ${partNumber} of ${displayPath} differs from what was uploaded; not mixing (use --restart to start over)`,
+      );
+    }
+  }
+}
+
+/** Exit 4: the journal was altered (or copied from another upload); nothing is uploaded. */
+function invalidJournal(request: ResumeRequest, reason: string): CliError {
+  return new CliError(
+    ExitCode.INTEGRITY,
+    `the resume journal ${request.journalFile} for s3://${request.target.bucket}/${request.target.key} is not valid: ${reason}; nothing was uploaded (use --restart to start over)`,
+  );
+}
+
+/**
+ * `--restart`: aborts the interrupted upload by its id at the command's own
+ * bucket and key (never anywhere a journal names), then forgets it. An
+ * altered journal's id is not used; an upload that cannot be aborted is
+ * left to the bucket's lifecycle rule.
+ */
+async function abandon(request: ResumeRequest, found: Exclude<JournalRead, { state: 'none' }>): Promise<void> {
+  const uploadId =
+    found.state === 'found' ? found.journal.uploadId : found.state === 'outdated' ? found.uploadId : undefined;
+  if (uploadId !== undefined) {
+    const { bucket, key } = request.target;
+    try {
+      await request.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    } catch (error) {
+      request.debug(`the interrupted upload ${uploadId} could not be aborted: ${(error as Error).message}`);
+    }
+  }
+  await removeJournal(request.journalFile);
+}
