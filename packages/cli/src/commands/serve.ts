@@ -81,7 +81,7 @@ export const serve: Command = {
       maxConcurrentRequests: maxConcurrent,
       ...(signing ? { signingKey: signing } : {}),
       log: (entry) => {
-        if (entry.level !== 'info' || context.options.verbose) context.stderr.write(`${JSON.stringify(entry)}\n`);
+        if (entry.level !== 'info' || context.options.verbose) context.stderr.write(`${printableJson(entry)}\n`);
       },
     });
     const server = createServer(handler);
