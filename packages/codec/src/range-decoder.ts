@@ -37,6 +37,9 @@ function assertCount(value: number | undefined, name: string): void {
  */
 export class RangeDecoder {
   readonly #decoder: ChunkDecoder;
+  readonly #expectFinal: boolean;
+  /** The range's last plaintext piece, held until the final chunk after it authenticated. */
+  #held: Uint8Array | undefined;
   #cipherSkip: number;
   #cipherLeft: number;
   #skip: number;
@@ -49,6 +52,7 @@ export class RangeDecoder {
     assertCount(skip, 'skip');
     assertCount(length, 'length');
     this.#decoder = new ChunkDecoder(cipher, { plaintextSize: cipher.header.stream.plaintextSize, ...options });
+    this.#expectFinal = options.expectFinal ?? true;
     this.#cipherSkip = cipherSkip;
     this.#cipherLeft = cipherLength ?? Number.POSITIVE_INFINITY;
     this.#skip = skip;
@@ -65,7 +69,7 @@ export class RangeDecoder {
     if (piece.length > this.#cipherLeft) piece = piece.subarray(0, this.#cipherLeft);
     this.#cipherLeft -= piece.length;
     // An empty piece still goes in: it raises a failure held back from the previous push.
-    return this.#trim(this.#decoder.push(piece));
+    return this.#release(this.#trim(this.#decoder.push(piece)));
   }
 
   /** Ends the input: the last chunks, or ES_TRUNCATED if the input or the plaintext ran short. */
@@ -78,7 +82,26 @@ export class RangeDecoder {
     if (this.#left > 0 && this.#left !== Number.POSITIVE_INFINITY) {
       throw new FormatError(ErrorCode.TRUNCATED, `the range ended ${this.#left} bytes short`);
     }
-    return out;
+    return this.#release(out);
+  }
+
+  /**
+   * When a range reaches the end of the stream, its last byte may come before
+   * the final chunk (an empty one, when the size is a multiple of the chunk
+   * size). A consumer that counts bytes — an HTTP response with a
+   * Content-Length — would take the range as complete as soon as that byte
+   * arrived, even if the final chunk then failed. So the last piece is held
+   * until the final chunk authenticated.
+   */
+  #release(pieces: Uint8Array[]): Uint8Array[] {
+    if (this.#held && this.#decoder.done) {
+      pieces.unshift(this.#held);
+      this.#held = undefined;
+    }
+    if (this.#left === 0 && this.#expectFinal && !this.#decoder.done && pieces.length > 0) {
+      this.#held = pieces.pop();
+    }
+    return pieces;
   }
 
   /** Applies `skip` and `length` to released plaintext, in place. */

@@ -97,6 +97,41 @@ describe('RangeDecoder', () => {
     }
   });
 
+  // Issue 10: a consumer that counts bytes (an HTTP Content-Length) takes the
+  // range as complete at its last byte; when an empty final chunk follows, that
+  // byte must wait until the final chunk authenticated.
+  test.each([
+    ['size recorded', true],
+    ['size not recorded', false],
+  ])(
+    'a range reaching an empty final chunk holds its last piece until that chunk authenticated (%s)',
+    async (_, recorded) => {
+      const s = recorded ? even : await stream(2 * C, 6, false);
+      for (const start of [0, C - 1, C, 2 * C - 1]) {
+        const { span, options } = plan(s, start, 2 * C);
+        const finalAt = span.length - 40;
+        const decoder = new RangeDecoder(s.cipher, options);
+        const before = concat(...decoder.push(span.subarray(0, finalAt)));
+        expect([start, before.length]).toEqual([start, Math.max(0, C - start)]); // chunk 1 (the last data chunk) held
+        const rest = concat(...decoder.push(span.subarray(finalAt)), ...decoder.finish());
+        expect(hex(concat(before, rest))).toBe(hex(s.plaintext.subarray(start, 2 * C)));
+
+        // The same range, its final chunk forged: the held bytes never come out.
+        const forged = concat(span.subarray(0, finalAt), filler(40, 3));
+        const { output, error } = run(new RangeDecoder(s.cipher, options), splitAt(forged, [finalAt]));
+        expect([start, codeOf(error), output.length]).toEqual([start, ErrorCode.AUTH_FAILED, Math.max(0, C - start)]);
+        const asOne = run(new RangeDecoder(s.cipher, options), [forged]);
+        expect([codeOf(asOne.error), asOne.output.length < 2 * C - start]).toEqual([ErrorCode.AUTH_FAILED, true]);
+      }
+    },
+  );
+
+  test('a range that stops before the end is released as soon as its chunks authenticated', () => {
+    const { span, options } = plan(even, 0, 2 * C - 1);
+    const decoder = new RangeDecoder(even.cipher, options);
+    expect(concat(...decoder.push(span)).length).toBe(2 * C - 1);
+  });
+
   test('default options decode a whole body, the size taken from the header', () => {
     const { output, error } = run(new RangeDecoder(sized.cipher), [sized.body]);
     expect(error).toBeUndefined();
