@@ -30,7 +30,7 @@ import {
   rotateObjectKey,
 } from '@encrypted-stream/s3';
 import { createGatewayHandler } from '../../../packages/gateway/src';
-import { consume, encryptedClient, readAll, s3Env } from '../helpers';
+import { consume, encryptedClient, readAll, s3Env, seededBytes } from '../helpers';
 import type { DetachedStrings } from './mutations';
 import { contentRangeStart, errorCode, errorMessage, type HttpObservation, type ReadObservation } from './oracle';
 
@@ -49,20 +49,9 @@ export const victimKeyring = () => new LocalKeyring({ ...MASTER }, 'k-new');
 /** The same keys, wrapping new objects under `k-old` (objects that are then rotated). */
 export const oldKeyring = () => new LocalKeyring({ ...MASTER }, 'k-old');
 
-/** The plaintext of a stream, by a label and its size. */
+/** The plaintext of a stream, by a label and its size (the suites' seeded generator). */
 export function plaintextOf(label: string, size: number): Buffer {
-  const out = Buffer.alloc(size);
-  let x = 0x9e3779b9;
-  for (const ch of `${label}/${size}`) x = Math.imul(x ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
+  return seededBytes(`adversary-search/${label}/${size}`, size);
 }
 
 /** An object exactly as stored. */
@@ -104,19 +93,8 @@ export function recordsSize(metadata: Record<string, string>): boolean {
   return h !== undefined && ((Buffer.from(h, 'base64url')[7] ?? 0) & 1) === 1;
 }
 
-/** Runs `work` over `items`, at most `limit` at once. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-  return results;
-}
+/** Runs `work` over `items`, at most `limit` at once (the integration suite's helper). */
+export { parallel as mapLimit } from '../../../integration/test/helpers/parallel';
 
 // ---------------------------------------------------------------------------------------------
 // The CLI binary
