@@ -13,6 +13,7 @@ import { stringOption } from '../command';
 import { CliError, ExitCode, usageError } from '../exit-codes';
 import { checkPrivateFile } from '../keyring-file';
 import { parseS3Url } from '../s3-url';
+import { printableJson } from '../terminal-text';
 
 /** Reads a signing key file (any bytes, at least 32), refusing one other users can access, like the keyring. */
 async function signingKey(path: string): Promise<Uint8Array> {
