@@ -244,6 +244,27 @@ describe('resume tokens', () => {
     expect((await getBytes(enc.client, { Bucket: bucket.name, Key })).equals(data)).toBe(true);
   });
 
+  test('resuming from an old token does not forget the final part S3 already holds (one ListParts)', async () => {
+    const Key = 'resume/final-known';
+    const partSize = 5 * MiB;
+    const upload = await EncryptedMultipartUpload.create(plain, { Bucket: bucket.name, Key }, { keyring, partSize });
+    const token0 = upload.resumeToken; // taken before any part was marked final
+    const data = seededBytes('final-known', partSize + 100);
+    await upload.uploadPart(1, data.subarray(0, partSize));
+    await upload.uploadPart(2, data.subarray(partSize), { isLastPart: true });
+    const again = await EncryptedMultipartUpload.resume(plain, token0, { keyring });
+    // Either would give the stream a second end next to the stored part 2.
+    expect((await rejection(again.uploadPart(3, seededBytes('final-known-3', 5)))).code).toBe(
+      S3ErrorCode.INVALID_UPLOAD,
+    );
+    expect((await rejection(again.uploadPart(2, seededBytes('final-known-2', partSize)))).code).toBe(
+      S3ErrorCode.INVALID_UPLOAD,
+    );
+    await again.uploadPart(2, data.subarray(partSize), { isLastPart: true }); // a retry of the same final part
+    await again.complete();
+    expect((await getBytes(enc.client, { Bucket: bucket.name, Key })).equals(data)).toBe(true);
+  });
+
   test('a token holds the documented fields and no key material', async () => {
     const Key = 'resume/token';
     const upload = await EncryptedMultipartUpload.create(plain, { Bucket: bucket.name, Key }, { keyring, partSize: P });

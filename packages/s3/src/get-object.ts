@@ -138,14 +138,16 @@ export const handleGetObject: CommandHandler = async (args, next, runtime) => {
     throw invalidRange(size);
   }
   const plan = planRange(wanted.start, wanted.end, cipher.chunkSize, size);
-  const need = { start: plan.cipherStart, end: Math.min(plan.cipherEnd, span.total) };
+  const total = span.total; // the body size the plan is for; a second response must agree
+  const need = { start: plan.cipherStart, end: Math.min(plan.cipherEnd, total) };
   if (!result || need.start < span.start || need.end > span.end) {
     // Another chunk size than we assumed: now we know the exact span to ask for.
     if (result) discardBody(result.output.Body);
     const exact = await send(formatRange({ kind: 'bounded', start: need.start, end: need.end - 1 }));
     span = fetchedSpan(exact.output);
     const again = readEncryptionHeader(exact.output.Metadata);
-    if (!again || !sameStream(again.streamBytes, header.streamBytes) || span.start !== need.start) {
+    const changed = span.start !== need.start || span.end < need.end || span.total !== total;
+    if (!again || !sameStream(again.streamBytes, header.streamBytes) || changed) {
       discardBody(exact.output.Body);
       throw new FormatError(ErrorCode.SIZE_MISMATCH, 'the object changed between two ranged requests');
     }
@@ -158,7 +160,8 @@ export const handleGetObject: CommandHandler = async (args, next, runtime) => {
     cipherLength: need.end - need.start,
     firstChunk: plan.firstChunk,
     plaintextSize: size,
-    expectFinal: need.end === span.total,
+    // From the plan, not from a response: whether this read must end with the final chunk.
+    expectFinal: plan.lastChunk === Math.floor(size / cipher.chunkSize),
     skip: plan.skip,
     length: plan.length,
   });

@@ -14,6 +14,7 @@ import { withEncryption } from './markers';
 import { assertNoReservedMetadata, encryptionMetadata } from './metadata';
 import { type EncryptionOptions, type ResolvedOptions, resolveOptions } from './options';
 import {
+  adoptListedParts,
   checkPartSize,
   encryptPart,
   fromResumeToken,
@@ -103,11 +104,15 @@ export class EncryptedMultipartUpload {
    * Continues an upload from its resume token (needs a keyring holding its
    * key). A token that was edited, or made by someone without the data key,
    * fails with `ES_INVALID_RESUME_TOKEN`; so does one for another bucket or
-   * key than `options.bucket` / `options.key`, when given.
+   * key than `options.bucket` / `options.key`, when given. Without a recorded
+   * size, the parts S3 already holds are listed (one ListParts) so that a
+   * final part marked by another process is not forgotten.
    */
   static async resume(client: S3Client, token: string, options: ResumeOptions): Promise<EncryptedMultipartUpload> {
     const resolved: ResolvedOptions = resolveOptions(options);
-    return new EncryptedMultipartUpload(client, await fromResumeToken(token, resolved, options));
+    const state = await fromResumeToken(token, resolved, options);
+    await adoptListedParts(client, state);
+    return new EncryptedMultipartUpload(client, state);
   }
 
   /** Bucket of the object being written. */

@@ -24,7 +24,7 @@ import { type EncryptionOptions, resolveOptions } from './options';
 import { handlePutObject } from './put-object';
 import { StreamCache } from './stream-cache';
 import { UploadRegistry } from './upload-registry';
-import { fromResumeToken, toResumeToken } from './upload-state';
+import { adoptListedParts, fromResumeToken, toResumeToken } from './upload-state';
 
 const HANDLERS: Readonly<Record<string, CommandHandler>> = {
   PutObjectCommand: handlePutObject,
@@ -102,6 +102,7 @@ export function getEncryptionPlugin(client: S3Client, options: EncryptionOptions
     resumeToken: (uploadId, bucket, key) => toResumeToken(runtime.uploads.get(uploadId, bucket, key)),
     async resume(token, destination) {
       const state = await fromResumeToken(token, runtime.options, destination);
+      await adoptListedParts(runtime.client, state, runtime.uploads.find(state.uploadId));
       runtime.uploads.add(state);
       return { bucket: state.bucket, key: state.key, uploadId: state.uploadId, partSize: state.partSize };
     },

@@ -25,6 +25,11 @@ export class UploadRegistry {
     return state;
   }
 
+  /** The state of `uploadId`, if this process holds one. */
+  find(uploadId: string): UploadState | undefined {
+    return this.#uploads.get(uploadId);
+  }
+
   delete(uploadId: string): void {
     this.#uploads.delete(uploadId);
   }

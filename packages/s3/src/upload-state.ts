@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   CHUNK_OVERHEAD,
   chunkOffset,
@@ -12,11 +13,13 @@ import {
   encryptingStream,
   fromDetachedHeader,
   openStreamCipher,
+  plaintextSize,
   type StreamCipher,
   toDetachedHeader,
 } from '@encrypted-stream/codec';
 import { bodySource, isInMemory, knownLength, toRequestBody } from './body';
 import { EncryptedS3Error, S3ErrorCode } from './errors';
+import { listAllParts } from './list-parts';
 import { assertPartSize, type ResolvedOptions } from './options';
 
 /**
@@ -128,6 +131,17 @@ function checkPartPlace(state: UploadState, partNumber: number, length: number, 
       `part ${partNumber} holds ${length} bytes: every part but the last must hold exactly ${state.partSize}`,
     );
   }
+  recordPart(state, partNumber, length, final);
+  return final;
+}
+
+/**
+ * Records a part in the upload state, refusing one that would give the
+ * stream a second end: a part after the final one, a second or different
+ * final part, a final part before an uploaded part, the final part turned
+ * into a middle one.
+ */
+function recordPart(state: UploadState, partNumber: number, length: number, final: boolean): void {
   const invalid = (why: string) => new EncryptedS3Error(S3ErrorCode.INVALID_UPLOAD, `upload ${state.uploadId}: ${why}`);
   const marked = state.finalPart;
   if (marked && partNumber > marked.number) {
@@ -147,7 +161,39 @@ function checkPartPlace(state: UploadState, partNumber: number, length: number, 
     throw invalid(`part ${partNumber} was uploaded as the final part; it cannot become a middle part`);
   }
   state.highestPart = Math.max(state.highestPart ?? 0, partNumber);
-  return final;
+}
+
+/**
+ * Brings a resumed state up to what is already known of the upload: the
+ * parts S3 lists (a part that does not fill whole chunks ends the stream) and
+ * the state of the same upload this process still holds, so resuming — even
+ * from an old token — never forgets a final part or a later part.
+ */
+export function adoptKnownParts(state: UploadState, listed: readonly ListedPart[], live?: UploadState): void {
+  const stride = state.cipher.chunkSize + CHUNK_OVERHEAD;
+  const known: { number: number; length: number; final: boolean }[] = [];
+  for (const { PartNumber, Size } of listed) {
+    if (PartNumber === undefined || Size === undefined) continue;
+    const final = Size % stride >= CHUNK_OVERHEAD;
+    known.push({ number: PartNumber, length: final ? plaintextSize(Size, state.cipher.chunkSize) : 0, final });
+  }
+  if (live?.finalPart) known.push({ ...live.finalPart, final: true });
+  if (live?.highestPart !== undefined) known.push({ number: live.highestPart, length: 0, final: false });
+  // Middle parts first, then final ones: the same checks as uploading them in that order.
+  known.sort((a, b) => Number(a.final) - Number(b.final) || a.number - b.number);
+  for (const part of known) {
+    if (part.final) recordPart(state, part.number, part.length, true);
+    else state.highestPart = Math.max(state.highestPart ?? 0, part.number);
+  }
+}
+
+/**
+ * {@link adoptKnownParts} with the parts S3 lists for the upload; nothing to
+ * list when the header records the size (it fixes every part).
+ */
+export async function adoptListedParts(client: S3Client, state: UploadState, live?: UploadState): Promise<void> {
+  if (state.cipher.header.stream.plaintextSize !== undefined) return;
+  adoptKnownParts(state, await listAllParts(client, state.bucket, state.key, state.uploadId), live);
 }
 
 /** A part as S3 lists it. */

@@ -271,6 +271,7 @@ interface TokenBody {
   u?: unknown;
   p?: unknown;
   h?: unknown;
+  m?: unknown;
 }
 
 const NO_EDITS: StringMutation[] = [];
@@ -284,9 +285,12 @@ const tokenBody: fc.Arbitrary<{
   .record({
     origin: fc.nat(),
     v: fc.oneof(
-      { weight: 9, arbitrary: fc.constant<unknown>(1) },
-      fc.constantFrom<unknown>(2, 0, '1', null, undefined),
+      { weight: 9, arbitrary: fc.constant<unknown>(2) },
+      fc.constantFrom<unknown>(1, 3, 0, '2', null, undefined),
     ),
+    // The MAC: the origin token's (valid only if nothing else changed), one made
+    // by a holder of the origin's data key over the edited fields, junk, none.
+    m: fc.constantFrom<'keep' | 'sign' | 'junk' | 'none'>('keep', 'sign', 'sign', 'junk', 'none'),
     b: fc.oneof(
       { weight: 6, arbitrary: fc.constant<unknown>('keep') },
       fc.constantFrom<unknown>('bkt', 'other-bkt', 'x'),
@@ -342,7 +346,7 @@ const tokenBody: fc.Arbitrary<{
       },
     ),
   })
-  .map(({ origin, v, b, k, u, p, h }) => {
+  .map(({ origin, v, b, k, u, p, h, m }) => {
     const o = issued[origin % issued.length] as Issued;
     const body: TokenBody = {
       v,
@@ -361,6 +365,12 @@ const tokenBody: fc.Arbitrary<{
       body.h = { ...o.detached, [field]: mutateString(o.detached[field], h.m) };
       hFrom = 'mutated';
     }
+    const macOf = (state: UploadState) => JSON.parse(Buffer.from(toResumeToken(state), 'base64url').toString()).m;
+    if (m === 'keep') body.m = macOf(o.state);
+    else if (m === 'sign') {
+      const edited = { ...o.state, bucket: body.b, key: body.k, uploadId: body.u, partSize: body.p };
+      body.m = macOf(edited as UploadState); // covers the origin's own header, whatever body.h says
+    } else if (m === 'junk') body.m = 'AAAA';
     return { body, origin: origin % issued.length, hFrom };
   });
 
@@ -417,7 +427,8 @@ test('fromResumeToken: structure errors are ES_INVALID_RESUME_TOKEN; only issued
         const header = h && typeof h === 'object' ? expectDetached(h.h, h.k, h.w) : { ok: false as const };
         const partSize = body.p;
         const structural =
-          body.v === 1 &&
+          body.v === 2 &&
+          typeof body.m === 'string' &&
           typeof body.b === 'string' &&
           typeof body.k === 'string' &&
           typeof body.u === 'string' &&
@@ -432,7 +443,9 @@ test('fromResumeToken: structure errors are ES_INVALID_RESUME_TOKEN; only issued
           return;
         }
         if (!outcome.ok) {
-          const codes = hFrom === 'foreign' ? ['ES_UNKNOWN_KEY'] : allowed.slice(1);
+          // Every edit is ES_INVALID_RESUME_TOKEN (the codec's code as its cause), but a
+          // key id the keyring does not hold (another keyring's header, an edited key id).
+          const codes = hFrom === 'foreign' ? ['ES_UNKNOWN_KEY'] : ['ES_INVALID_RESUME_TOKEN', 'ES_UNKNOWN_KEY'];
           assertContractError(outcome.error, { codes }, 'fromResumeToken (well-formed)');
           // A header issued for this keyring, read in its own context, must be accepted.
           const same = issued.find((i) => h && i.detached.h === h.h && i.detached.k === h.k && i.detached.w === h.w);
@@ -441,7 +454,11 @@ test('fromResumeToken: structure errors are ES_INVALID_RESUME_TOKEN; only issued
               mode === 'none'
                 ? same.boundTo === undefined
                 : same.boundTo?.bucket === body.b && same.boundTo?.key === body.k;
-            expect(fits).toBe(false);
+            // ... and carrying the MAC its data key gives these fields.
+            const signed = { ...same.state, bucket: body.b, key: body.k, uploadId: body.u, partSize: body.p };
+            const macValid =
+              body.m === JSON.parse(Buffer.from(toResumeToken(signed as UploadState), 'base64url').toString()).m;
+            expect(fits && macValid).toBe(false);
           }
           return;
         }
@@ -452,6 +469,11 @@ test('fromResumeToken: structure errors are ES_INVALID_RESUME_TOKEN; only issued
       if (!outcome.ok) return;
       // Accepted: the header must be one really issued for this keyring, opened in its own context.
       const state = outcome.value;
+      // Accepted: every field is what a holder of the data key authenticated.
+      if (x.kind === 'body') {
+        const reissued = JSON.parse(Buffer.from(toResumeToken(state), 'base64url').toString());
+        expect(reissued).toEqual(JSON.parse(JSON.stringify(x.t.body)));
+      }
       const origin = issued.find((i) => sameBytes(i.streamBytes, state.cipher.header.streamBytes));
       if (!origin) throw new Error('an accepted token carries a header never issued for this keyring');
       if (mode === 'location') expect({ bucket: state.bucket, key: state.key }).toEqual(origin.boundTo);

@@ -171,6 +171,44 @@ describe('GetObject of a stream whose size is not recorded (multipart, streamed 
     },
   );
 
+  // Reviewer finding: on the second-request path (an object written with a
+  // smaller chunk size than the reader's), a store that answers the two
+  // requests with different objects must not turn the hold-back off.
+  test('a second response for another body size is refused before any byte (ES_SIZE_MISMATCH)', async () => {
+    const reader = setup({ chunkSize: 2 * C }); // guesses in 8 KiB chunks; the object has 4 KiB chunks
+    const bytes = await collectBytes(encryptStream(filler(6 * C, 4), { keyring, chunkSize: C }));
+    const { header, length } = decodeHeader(bytes)!;
+    const genuine = bytes.subarray(length);
+    const cut = Buffer.concat([genuine.subarray(0, 4 * S), filler(40, 2)]); // reads as 4C bytes
+    reader.store.put(BUCKET, 'swapped', cut, encryptionMetadata(header));
+    const handle = reader.store.handle.bind(reader.store);
+    let gets = 0;
+    jest.spyOn(reader.store, 'handle').mockImplementation(async (request) => {
+      if (request.method === 'GET' && ++gets === 2)
+        reader.store.put(BUCKET, 'swapped', genuine, encryptionMetadata(header));
+      return handle(request);
+    });
+    const Range = `bytes=0-${4 * C - 1}`;
+    const code = await failureCode(
+      reader.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'swapped', Range })).then(bodyOf),
+    );
+    expect([code, gets]).toEqual([ErrorCode.SIZE_MISMATCH, 2]);
+
+    // The same object served consistently: the final chunk fails and the last piece is never released.
+    reader.store.put(BUCKET, 'cut', cut, encryptionMetadata(header));
+    const out = await reader.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cut', Range }));
+    const got: Buffer[] = [];
+    const error = await (async () => {
+      try {
+        for await (const piece of out.Body as AsyncIterable<Buffer>) got.push(piece);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect((error as { code?: string }).code).toBe(ErrorCode.AUTH_FAILED);
+    expect(Buffer.concat(got).length).toBeLessThan(4 * C);
+  });
+
   test('a range that stops before the end of the cut object still reads', async () => {
     const out = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cut', Range: `bytes=0-${C - 1}` }));
     expect(await bodyOf(out)).toEqual(Buffer.from(plaintext.subarray(0, C)));

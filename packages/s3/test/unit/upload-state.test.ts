@@ -18,6 +18,7 @@ import { EncryptedS3Error, S3ErrorCode } from '../../src/errors';
 import { encryptionMetadata, readEncryptionHeader } from '../../src/metadata';
 import { type EncryptionOptions, resolveOptions } from '../../src/options';
 import {
+  adoptKnownParts,
   encryptPart,
   fromResumeToken,
   type ListedPart,
@@ -548,6 +549,53 @@ describe('one final part per stream (issue 10)', () => {
     await encryptPart(state, 2, filler(10), undefined, true);
     await expect(encryptPart(state, 2, filler(10, 3), undefined, true)).resolves.toBeDefined();
     await expect(encryptPart(state, 1, filler(PART), undefined, undefined)).resolves.toBeDefined();
+  });
+});
+
+describe('a resumed state adopts the parts already known (reviewer finding)', () => {
+  const listedFinal = [
+    { PartNumber: 1, Size: FULL_PART },
+    { PartNumber: 2, Size: ciphertextSize(100, C) },
+  ];
+
+  test('a final part S3 lists is remembered: no part after it, no second end, no demotion', async () => {
+    for (const attempt of [
+      (s: UploadState) => encryptPart(s, 3, filler(5), undefined, undefined),
+      (s: UploadState) => encryptPart(s, 2, filler(PART), undefined, false),
+      (s: UploadState) => encryptPart(s, 1, filler(50), undefined, true),
+    ]) {
+      const state = await newState();
+      adoptKnownParts(state, listedFinal);
+      expect(await failureCode(attempt(state))).toBe(S3ErrorCode.INVALID_UPLOAD);
+    }
+    const state = await newState();
+    adoptKnownParts(state, listedFinal);
+    expect(state.finalPart).toEqual({ number: 2, length: 100 });
+    await expect(encryptPart(state, 2, filler(100), undefined, true)).resolves.toBeDefined(); // a retry
+  });
+
+  test('a later part S3 lists forbids an earlier final part', async () => {
+    const state = await newState();
+    adoptKnownParts(state, [{ PartNumber: 3, Size: FULL_PART }]);
+    expect(await failureCode(encryptPart(state, 1, filler(50), undefined, true))).toBe(S3ErrorCode.INVALID_UPLOAD);
+  });
+
+  test("a live state's final part survives resuming from a token taken before it was marked", async () => {
+    const live = await newState();
+    const token = toResumeToken(live);
+    await encryptPart(live, 2, filler(10), undefined, true);
+    const resumed = await fromResumeToken(token, resolveOptions({ keyring }));
+    adoptKnownParts(resumed, [], live);
+    expect(await failureCode(encryptPart(resumed, 3, filler(PART), undefined, undefined))).toBe(
+      S3ErrorCode.INVALID_UPLOAD,
+    );
+  });
+
+  test('S3 already holding two ends makes the resume fail', async () => {
+    const state = await newState();
+    expect(() => adoptKnownParts(state, [...listedFinal, { PartNumber: 3, Size: ciphertextSize(5, C) }])).toThrow(
+      expect.objectContaining({ code: S3ErrorCode.INVALID_UPLOAD }),
+    );
   });
 });
 
