@@ -7,12 +7,8 @@ export { HostAllowList, LOOPBACK_HOSTS } from './allowed-hosts';
 export { ConcurrencyLimit, type SlotResult } from './concurrency-limit';
 export { etagListMatches, ifRangeHolds } from './conditional';
 export { DEFAULT_INLINE_TYPES, inlinePatterns, isInline, safeContentType } from './content-type';
-export {
-  createGatewayHandler,
-  type GatewayHandler,
-  type GatewayLogEntry,
-  type GatewayOptions,
-} from './handler';
+export type { GatewayLogEntry } from './logging';
 export { folderPrefix, type GatewayScope, resolveObjectPath } from './object-path';
+export { createGatewayHandler, type GatewayHandler, type GatewayOptions } from './request-handler';
 export { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from './security-headers';
 export { signPath, verifySignedPath } from './signed-links';
