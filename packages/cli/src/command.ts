@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
-import type { CommandContext } from './context';
+import type { CommandContext } from './command-context';
 
 /** Option definitions in node:util parseArgs form. */
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;

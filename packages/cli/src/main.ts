@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { Command, OptionSpec } from './command';
-import { CommandContext } from './context';
+import { CommandContext } from './command-context';
 import { describeError } from './errors-to-exit';
 import { ExitCode, usageError } from './exit-codes';
 import { KEYRING_ENV } from './keyring-file';

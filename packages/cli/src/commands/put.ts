@@ -6,7 +6,7 @@ import type { LocalKeyring } from '@encrypted-stream/codec';
 import { DEFAULT_PART_SIZE, EncryptedMultipartUpload } from '@encrypted-stream/s3';
 import type { Command, OptionValues } from '../command';
 import { stringOption } from '../command';
-import type { CommandContext } from '../context';
+import type { CommandContext } from '../command-context';
 import { describeError } from '../errors-to-exit';
 import { CliError, ExitCode, usageError } from '../exit-codes';
 import { Progress } from '../progress';
