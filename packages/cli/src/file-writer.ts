@@ -14,10 +14,8 @@ export interface FileWriterOptions {
    */
   readonly maxInFlight?: number;
   /**
-   * Bytes per `writev` at most (default 512 KiB). Measured on the 2-CPU VM
-   * this was tuned on: 1 GiB written in 4 MiB calls took 3–5 times as long
-   * as in 512 KiB calls (the kernel then fills larger page-cache folios,
-   * which seem to come from memory the host has yet to back).
+   * Bytes per `writev` at most (default 512 KiB): 4 MiB calls measured 3–5
+   * times slower for 1 GiB on the 2-CPU machine this was tuned on.
    */
   readonly maxWrite?: number;
   /**
