@@ -6,11 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DEFAULT_CHUNK_SIZE, fromDetachedHeader } from '@encrypted-stream/codec';
 import { EncryptedMultipartUpload, EncryptedUpload, METADATA_KEYS } from '@encrypted-stream/s3';
-import { useEncryptedBucket } from './helpers/bucket';
-import { newKeyring } from './helpers/clients';
-import { markedBytes } from './helpers/data';
+import { contains, markedBytes, newKeyring, useEncryptedBucket } from '@encrypted-stream/test-support';
 import { getBytes, getRaw, type RawObject } from './helpers/objects';
-import { contains } from './helpers/streams';
 
 const { keyring, masterKey } = newKeyring();
 const MiB = 1024 * 1024;

@@ -11,9 +11,7 @@ import {
   rotateObjectKey,
   S3ErrorCode,
 } from '@encrypted-stream/s3';
-import { useEncryptedBucket } from './helpers/bucket';
-import { newMasterKey, withEncryptedClient } from './helpers/clients';
-import { seededBytes } from './helpers/data';
+import { newMasterKey, seededBytes, useEncryptedBucket, withEncryptedClient } from '@encrypted-stream/test-support';
 import { getBytes, getRaw, rejection } from './helpers/objects';
 
 const oldKey = newMasterKey();

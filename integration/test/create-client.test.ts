@@ -10,11 +10,15 @@ import {
 } from '@aws-sdk/client-s3';
 import { ciphertextSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
 import { createEncryptedS3Client, lastPart, withEncryption } from '@encrypted-stream/s3';
-import { useBucket } from './helpers/bucket';
-import { clientConfig, newKeyring, plainClient } from './helpers/clients';
-import { seededBytes } from './helpers/data';
+import {
+  clientConfig,
+  contains,
+  newKeyring,
+  plainClient,
+  seededBytes,
+  useBucket,
+} from '@encrypted-stream/test-support';
 import { getBytes, getRaw } from './helpers/objects';
-import { contains } from './helpers/streams';
 
 const bucket = useBucket('create-client');
 const { keyring } = newKeyring();

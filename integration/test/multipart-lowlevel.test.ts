@@ -24,12 +24,21 @@ import {
   LocalKeyring,
 } from '@encrypted-stream/codec';
 import { EncryptedMultipartUpload, lastPart, METADATA_KEYS, S3ErrorCode, withEncryption } from '@encrypted-stream/s3';
-import { useEncryptedBucket } from './helpers/bucket';
-import { encryptedClient, newKeyring, plainClient } from './helpers/clients';
-import { seededBytes, seededPieces, seededSha256 } from './helpers/data';
+import {
+  consumeUntilError,
+  contains,
+  encryptedClient,
+  hashBody,
+  newKeyring,
+  parallel,
+  plainClient,
+  seededBytes,
+  seededPieces,
+  seededSha256,
+  shuffled,
+  useEncryptedBucket,
+} from '@encrypted-stream/test-support';
 import { getBytes, getRaw, putRaw, rejection } from './helpers/objects';
-import { parallel, shuffled } from './helpers/parallel';
-import { consumeUntilError, contains, hashBody } from './helpers/streams';
 
 const { keyring, keyId, masterKey } = newKeyring();
 const MiB = 1024 * 1024;

@@ -13,11 +13,15 @@ import {
 } from '@aws-sdk/client-s3';
 import { ciphertextSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
 import { EncryptedUpload, type EncryptedUploadProgress, METADATA_KEYS } from '@encrypted-stream/s3';
-import { useEncryptedBucket } from './helpers/bucket';
-import { newKeyring } from './helpers/clients';
-import { seededBytes, seededSha256, seededStream } from './helpers/data';
+import {
+  hashBody,
+  newKeyring,
+  seededBytes,
+  seededSha256,
+  seededStream,
+  useEncryptedBucket,
+} from '@encrypted-stream/test-support';
 import { getBytes, getRaw, rawSize, rejection } from './helpers/objects';
-import { hashBody } from './helpers/streams';
 
 const { keyring } = newKeyring();
 const MiB = 1024 * 1024;

@@ -9,11 +9,16 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { CHUNK_OVERHEAD, ciphertextSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
 import { METADATA_KEYS } from '@encrypted-stream/s3';
-import { useEncryptedBucket } from './helpers/bucket';
-import { encryptedClient, newKeyring, withEncryptedClient } from './helpers/clients';
-import { seededBytes, seededPieces } from './helpers/data';
+import {
+  encryptedClient,
+  newKeyring,
+  readAll,
+  seededBytes,
+  seededPieces,
+  useEncryptedBucket,
+  withEncryptedClient,
+} from '@encrypted-stream/test-support';
 import { getBytes, getRaw, rawSize, rejection } from './helpers/objects';
-import { readAll } from './helpers/streams';
 
 const { keyring } = newKeyring();
 const { bucket, enc, plain } = useEncryptedBucket('put-get', { keyring });

@@ -7,9 +7,14 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CHUNK_OVERHEAD, chunkOffset, DEFAULT_CHUNK_SIZE, planRange } from '@encrypted-stream/codec';
 import { EncryptedMultipartUpload } from '@encrypted-stream/s3';
-import { useEncryptedBucket } from './helpers/bucket';
-import { type EncryptedClient, encryptedClient, newKeyring } from './helpers/clients';
-import { seededBytes, seededPieces } from './helpers/data';
+import {
+  type EncryptedClient,
+  encryptedClient,
+  newKeyring,
+  seededBytes,
+  seededPieces,
+  useEncryptedBucket,
+} from '@encrypted-stream/test-support';
 import { getBytes, rejection } from './helpers/objects';
 import { maxFetchedBytes, s3Slice } from './helpers/ranges';
 

@@ -20,11 +20,15 @@ import {
   plaintextSize,
 } from '@encrypted-stream/codec';
 import { EncryptedUpload, METADATA_KEYS, S3ErrorCode } from '@encrypted-stream/s3';
-import { useEncryptedBucket } from './helpers/bucket';
-import { encryptedClient, newMasterKey } from './helpers/clients';
-import { seededBytes, seededStream } from './helpers/data';
+import {
+  consumeUntilError,
+  encryptedClient,
+  newMasterKey,
+  seededBytes,
+  seededStream,
+  useEncryptedBucket,
+} from '@encrypted-stream/test-support';
 import { getBytes, getRaw, putRaw, type RawObject, rejection } from './helpers/objects';
-import { consumeUntilError } from './helpers/streams';
 
 const C = DEFAULT_CHUNK_SIZE;
 const STRIDE = C + CHUNK_OVERHEAD;

@@ -13,9 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ciphertextSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
 import { S3ErrorCode } from '@encrypted-stream/s3';
-import { useEncryptedBucket } from './helpers/bucket';
-import { newKeyring } from './helpers/clients';
-import { seededBytes } from './helpers/data';
+import { newKeyring, seededBytes, useEncryptedBucket } from '@encrypted-stream/test-support';
 import { rejection } from './helpers/objects';
 
 const { keyring } = newKeyring();

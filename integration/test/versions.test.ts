@@ -12,9 +12,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { CHUNK_OVERHEAD, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
 import { copySourceOf } from '@encrypted-stream/s3';
-import { useEncryptedBucket } from './helpers/bucket';
-import { encryptedClient, newKeyring } from './helpers/clients';
-import { seededBytes, seededPieces } from './helpers/data';
+import {
+  encryptedClient,
+  newKeyring,
+  seededBytes,
+  seededPieces,
+  useEncryptedBucket,
+} from '@encrypted-stream/test-support';
 import { getBytes } from './helpers/objects';
 
 const { keyring } = newKeyring();

@@ -5,7 +5,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { readAll } from './streams';
+import { readAll } from '@encrypted-stream/test-support';
 
 /** GetObject and read the whole body (decrypted when `client` has the plugin). */
 export async function getBytes(

@@ -7,9 +7,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { useBucket } from '@encrypted-stream/test-support';
 import { EXIT, expectOk, expectOneLineError, jsonOf, run } from './helpers/cli';
 import { randomData, useTempDir } from './helpers/files';
-import { s3Flags, useBucket } from './helpers/s3';
+import { s3Flags } from './helpers/s3';
 
 const dir = useTempDir('escaping');
 const bucket = useBucket('escaping');

@@ -9,6 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { useBucket } from '@encrypted-stream/test-support';
 import { EXIT, expectOk, expectOneLineError, jsonOf, run } from './helpers/cli';
 import {
   ciphertextSize,
@@ -19,7 +20,7 @@ import {
   selfContainedSize,
   useTempDir,
 } from './helpers/files';
-import { s3Flags, useBucket } from './helpers/s3';
+import { s3Flags } from './helpers/s3';
 
 const CHUNK = 65536;
 const STRIDE = CHUNK + 40;

@@ -19,6 +19,7 @@ import {
 import { join } from 'node:path';
 import { HeadObjectCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { EncryptedMultipartUpload } from '@encrypted-stream/s3';
+import { listOpenUploads as openUploads, s3Settings, useBucket } from '@encrypted-stream/test-support';
 import { loadKeyring } from '../src/keyring-file';
 import {
   type CliResult,
@@ -32,7 +33,7 @@ import {
   start,
 } from './helpers/cli';
 import { randomData, sha256, useTempDir } from './helpers/files';
-import { openUploads, s3Flags, s3Settings, useBucket } from './helpers/s3';
+import { s3Flags } from './helpers/s3';
 import { type SlowProxy, startSlowProxy } from './helpers/slow-proxy';
 
 const MiB = 1024 * 1024;

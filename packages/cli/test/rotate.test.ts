@@ -6,9 +6,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { useBucket } from '@encrypted-stream/test-support';
 import { EXIT, expectOk, expectOneLineError, jsonOf, run } from './helpers/cli';
 import { randomData, useTempDir } from './helpers/files';
-import { s3Flags, useBucket } from './helpers/s3';
+import { s3Flags } from './helpers/s3';
 
 const MiB = 1024 * 1024;
 const dir = useTempDir('rotate');

@@ -5,9 +5,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { useBucket } from '@encrypted-stream/test-support';
 import { type CliResult, EXIT, expectExit, expectOk, expectOneLineError, jsonOf, run } from './helpers/cli';
 import { ciphertextSize, flipByte, freshDir, listDir, randomData, useTempDir } from './helpers/files';
-import { s3Flags, useBucket } from './helpers/s3';
+import { s3Flags } from './helpers/s3';
 
 const MiB = 1024 * 1024;
 const dir = useTempDir('objects');

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LocalKeyring } from '@encrypted-stream/codec';
 import { getEncryptionPlugin } from '@encrypted-stream/s3';
+import { s3Settings, useBucket } from '@encrypted-stream/test-support';
 import { EXIT, expectOk, expectOneLineError, jsonOf, type Running, run, start } from './helpers/cli';
 import { useTempDir } from './helpers/files';
-import { s3Flags, s3Settings, useBucket } from './helpers/s3';
+import { s3Flags } from './helpers/s3';
 
 const dir = useTempDir('serve');
 const bucket = useBucket('serve');

@@ -8,9 +8,10 @@
  */
 import http from 'node:http';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { type InFlight, trackInFlight } from '@encrypted-stream/test-support';
 import { ConcurrencyLimit, type SlotResult } from '../src';
 import { type RunningGateway, request, startGateway } from './helpers/gateway';
-import { encryptedClient, type InFlight, trackInFlight, useS3 } from './helpers/s3';
+import { encryptedClient, useS3 } from './helpers/s3';
 
 const s3 = useS3('concurrency');
 const BODY = 'x'.repeat(200_000); // several chunks: a body that takes a moment to stream

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import type { RecordedRequest as S3Request } from '@encrypted-stream/test-support';
 import { type RunningGateway, request, startGateway } from './helpers/gateway';
-import type { S3Request } from './helpers/s3';
 import { useS3 } from './helpers/s3';
 
 const MiB = 1024 * 1024;

@@ -5,8 +5,9 @@
  * would resolve to), so a 404 proves they are unreachable, not just absent.
  */
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { destroyBucket, uniqueBucketName } from '@encrypted-stream/test-support';
 import { type RunningGateway, rawStatus, request, startGateway } from './helpers/gateway';
-import { destroyBucket, uniqueBucketName, useS3 } from './helpers/s3';
+import { useS3 } from './helpers/s3';
 
 const s3 = useS3('paths');
 const other = { bucket: '' };

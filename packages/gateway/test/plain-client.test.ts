@@ -4,8 +4,9 @@
  * plaintext objects with the same HTTP semantics.
  */
 import { randomBytes } from 'node:crypto';
+import { plainClient } from '@encrypted-stream/test-support';
 import { type RunningGateway, request, startGateway } from './helpers/gateway';
-import { plainClient, useS3 } from './helpers/s3';
+import { useS3 } from './helpers/s3';
 
 const DATA = randomBytes(200_000);
 const s3 = useS3('plainproxy');

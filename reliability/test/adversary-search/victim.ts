@@ -30,7 +30,7 @@ import {
   rotateObjectKey,
 } from '@encrypted-stream/s3';
 import { createGatewayHandler } from '../../../packages/gateway/src';
-import { consume, encryptedClient, readAll, s3Env, seededBytes } from '../helpers';
+import { consume, encryptedClient, readAll, s3Settings as s3Env, seededBytes } from '../helpers';
 import type { DetachedStrings } from './mutations';
 import { contentRangeStart, errorCode, errorMessage, type HttpObservation, type ReadObservation } from './oracle';
 
@@ -93,8 +93,8 @@ export function recordsSize(metadata: Record<string, string>): boolean {
   return h !== undefined && ((Buffer.from(h, 'base64url')[7] ?? 0) & 1) === 1;
 }
 
-/** Runs `work` over `items`, at most `limit` at once (the integration suite's helper). */
-export { parallel as mapLimit } from '../../../integration/test/helpers/parallel';
+/** Runs `work` over `items`, at most `limit` at once (the shared test kit's helper). */
+export { parallel as mapLimit } from '../helpers';
 
 // ---------------------------------------------------------------------------------------------
 // The CLI binary

@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seededPieces } from '../helpers/data';
+import { seededPieces } from '@encrypted-stream/test-support';
 
 /**
  * The crash test's input: `size` bytes of seeded data in a file under the OS temp

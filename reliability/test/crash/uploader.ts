@@ -11,7 +11,7 @@
  */
 import { LocalKeyring } from '@encrypted-stream/codec';
 import { EncryptedMultipartUpload } from '@encrypted-stream/s3';
-import { plainClient } from '../helpers/s3';
+import { plainClient } from '@encrypted-stream/test-support';
 import { uploadMissingParts } from './parts';
 import { readState, writeState } from './state';
 

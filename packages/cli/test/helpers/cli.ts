@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { s3Settings } from './s3';
+import { s3Settings } from '@encrypted-stream/test-support';
 
 /** The built binary, run exactly as a user would: `node bin/encrypted-stream.js …`. */
 export const BIN = resolve(__dirname, '../../bin/encrypted-stream.js');

@@ -5,8 +5,9 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { LocalKeyring } from '@encrypted-stream/codec';
+import { countRequests, type RecordedRequest as S3Request } from '@encrypted-stream/test-support';
 import { createGatewayHandler, type GatewayLogEntry, type GatewayOptions } from '../../src';
-import { encryptedClient, recordRequests, type S3Request } from './s3';
+import { encryptedClient } from './s3';
 
 /** One HTTP request the gateway handled, and the S3 requests made while handling it. */
 export interface GatewayRequest {
@@ -70,7 +71,7 @@ export async function startGateway(
   const client = given ?? encryptedClient(keyring as LocalKeyring);
   // S3 requests are attributed to the HTTP request whose handling (async context) sent them.
   const current = new AsyncLocalStorage<GatewayRequest>();
-  const s3 = recordRequests(client, (record) => current.getStore()?.s3.push(record));
+  const s3 = countRequests(client, (record) => current.getStore()?.s3.push(record)).requests;
   const requests: GatewayRequest[] = [];
   const logs: GatewayLogEntry[] = [];
   const waiters: { event: string; resolve: (entry: GatewayLogEntry) => void }[] = [];

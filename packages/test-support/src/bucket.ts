@@ -11,11 +11,14 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { EncryptionOptions } from '@encrypted-stream/s3';
-import { type EncryptedClient, plainClient, useEncryptedClient } from './clients';
+import { plainClient } from './clients';
+import { type EncryptedClient, useEncryptedClient } from './encrypted-client';
 
 /** A bucket of one test file: its name (set in beforeAll) and a plain client to inspect what the server holds. */
 export interface TestBucket {
+  /** The bucket's name (empty until beforeAll ran). */
   readonly name: string;
+  /** A plain (unencrypted, direct) client. */
   readonly client: S3Client;
 }
 
@@ -25,14 +28,27 @@ export function uniqueBucketName(label: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9-]/g, '-')
     .slice(0, 30);
-  return `es-it-${clean}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  return `es-test-${clean}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Creates a bucket named after `label` and returns its name. */
-export async function createBucket(client: S3Client, label: string): Promise<string> {
+/**
+ * Creates a bucket named after `label` and returns its name. The shared local
+ * server may be restarting (other suites inject faults): a refused or reset
+ * connection is retried for up to `patienceMs`.
+ */
+export async function createBucket(client: S3Client, label: string, patienceMs = 60_000): Promise<string> {
   const name = uniqueBucketName(label);
-  await client.send(new CreateBucketCommand({ Bucket: name }));
-  return name;
+  const deadline = Date.now() + patienceMs;
+  for (;;) {
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: name }));
+      return name;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if ((code !== 'ECONNREFUSED' && code !== 'ECONNRESET') || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
 }
 
 /** Every multipart upload still open in `bucket` (optionally only under `prefix`). */
@@ -101,7 +117,7 @@ export function useBucket(label: string): TestBucket {
   const state = { name: '', client: plainClient() };
   beforeAll(async () => {
     state.name = await createBucket(state.client, label);
-  });
+  }, 90_000);
   afterAll(async () => {
     try {
       if (state.name) await destroyBucket(state.client, state.name);

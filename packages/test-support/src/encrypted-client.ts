@@ -1,31 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { LocalKeyring } from '@encrypted-stream/codec';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { type EncryptionOptions, type EncryptionPlugin, getEncryptionPlugin } from '@encrypted-stream/s3';
+import { plainClient } from './clients';
 import { countRequests, type RequestCounter } from './request-counter';
-import { s3Endpoint } from './s3-endpoint';
-
-/**
- * Client settings for the server under test. `requestChecksumCalculation:
- * 'WHEN_REQUIRED'` because Ceph RGW answers 411 to aws-chunked streamed bodies.
- */
-export function clientConfig(overrides: Partial<S3ClientConfig> = {}): S3ClientConfig {
-  const endpoint = s3Endpoint();
-  return {
-    endpoint: endpoint.endpoint,
-    region: endpoint.region,
-    credentials: { accessKeyId: endpoint.accessKeyId, secretAccessKey: endpoint.secretAccessKey },
-    forcePathStyle: endpoint.forcePathStyle,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    ...overrides,
-  };
-}
-
-/** A plain S3 client (no encryption): sees exactly what the server stores. */
-export function plainClient(overrides: Partial<S3ClientConfig> = {}): S3Client {
-  return new S3Client(clientConfig(overrides));
-}
 
 /** An S3 client with the encryption plugin, its plugin, and a counter of the HTTP requests it sends. */
 export interface EncryptedClient {
@@ -40,17 +16,6 @@ export function encryptedClient(options: EncryptionOptions, overrides: Partial<S
   const plugin = getEncryptionPlugin(client, options);
   client.middlewareStack.use(plugin);
   return { client, plugin, requests: countRequests(client) };
-}
-
-/** A fresh 32-byte master key (tests that look for key bytes need to know them). */
-export function newMasterKey(): Uint8Array {
-  return new Uint8Array(randomBytes(32));
-}
-
-/** A keyring holding one fresh master key. */
-export function newKeyring(keyId = 'it-key-1'): { keyring: LocalKeyring; keyId: string; masterKey: Uint8Array } {
-  const masterKey = newMasterKey();
-  return { keyring: LocalKeyring.single(keyId, masterKey), keyId, masterKey };
 }
 
 /** An encrypting client (see encryptedClient) for one test file or describe block, destroyed in afterAll. */

@@ -17,16 +17,20 @@ export interface RecordedRequest {
   responseLength?: number;
   /** Response Content-Range header. */
   contentRange?: string;
+  /** The response body stream (a node IncomingMessage), to see whether it was read to the end or destroyed. */
+  body?: NodeJS.ReadableStream & { destroyed?: boolean; readableEnded?: boolean; socket?: { bytesRead: number } };
 }
 
 /** The requests one client sent; `reset()` between measurements. */
 export class RequestCounter {
   readonly requests: RecordedRequest[] = [];
 
+  /** How many requests were sent. */
   get count(): number {
     return this.requests.length;
   }
 
+  /** Forgets the requests recorded so far. */
   reset(): void {
     this.requests.length = 0;
   }
@@ -47,13 +51,17 @@ function optionalNumber(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
+let counters = 0;
+
 /**
- * Records every HTTP request `client` sends. The middleware sits at the end of
- * the finalizeRequest step, after the retry middleware, so it runs once per
- * attempt: retries count as the separate requests they are.
+ * Records every HTTP request `client` sends (and calls `onRecord` with each as
+ * it is sent). The middleware sits at the end of the finalizeRequest step,
+ * after the retry middleware, so it runs once per attempt: retries count as
+ * the separate requests they are.
  */
-export function countRequests(client: S3Client): RequestCounter {
+export function countRequests(client: S3Client, onRecord?: (record: RecordedRequest) => void): RequestCounter {
   const counter = new RequestCounter();
+  counters++;
   client.middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as {
@@ -70,10 +78,14 @@ export function countRequests(client: S3Client): RequestCounter {
         contentLength: optionalNumber(header(request.headers, 'content-length')),
       };
       counter.requests.push(record);
+      onRecord?.(record);
       try {
         const result = await next(args);
-        const response = result.response as { statusCode?: number; headers?: Record<string, string> } | undefined;
+        const response = result.response as
+          | { statusCode?: number; headers?: Record<string, string>; body?: RecordedRequest['body'] }
+          | undefined;
         record.status = response?.statusCode;
+        record.body = response?.body;
         record.responseLength = optionalNumber(header(response?.headers, 'content-length'));
         record.contentRange = header(response?.headers, 'content-range');
         return result;
@@ -82,7 +94,7 @@ export function countRequests(client: S3Client): RequestCounter {
         throw error;
       }
     },
-    { step: 'finalizeRequest', priority: 'low', name: 'integrationRequestCounter' },
+    { step: 'finalizeRequest', priority: 'low', name: `testSupportRequestCounter${counters}` },
   );
   return counter;
 }

@@ -1,16 +1,4 @@
 /**
- * Seeded test data: the integration suite's generator (AES-256-CTR keystream
- * of SHA-256(seed), any slice on its own), shared rather than copied.
- */
-export {
-  seededBytes,
-  seededPieces,
-  seededSha256,
-  seededStream,
-  sha256,
-} from '../../../integration/test/helpers/data';
-
-/**
  * A small deterministic PRNG (mulberry32) for test decisions (offsets, lengths,
  * delays), so a failing run can be replayed from its printed seed.
  */

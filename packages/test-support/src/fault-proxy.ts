@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { s3Settings } from './s3-settings';
 
 /**
  * A small HTTP reverse proxy on loopback in front of the S3 server, whose
@@ -221,6 +222,7 @@ export class FaultProxy {
   /** Every request relayed or faulted, in arrival order. */
   readonly log: ProxyLogEntry[] = [];
 
+  /** A proxy (not yet listening) in front of the server at `upstream`. */
   constructor(upstream: string) {
     this.#upstream = new URL(upstream);
     this.#server = http.createServer((req, res) => this.#handle(req, res));
@@ -243,6 +245,7 @@ export class FaultProxy {
     return this.#rules.reduce((n, r) => n + r.fired, 0);
   }
 
+  /** Starts listening on a free loopback port. */
   async listen(): Promise<this> {
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
@@ -283,6 +286,7 @@ export class FaultProxy {
     );
   }
 
+  /** Drops every connection and stops listening. */
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     this.#agent.destroy();
@@ -430,8 +434,7 @@ export class FaultProxy {
   }
 }
 
-/** Starts a fault proxy in front of `upstream` (default S3_ENDPOINT) on a free loopback port. */
-export async function startFaultProxy(upstream = process.env.S3_ENDPOINT): Promise<FaultProxy> {
-  if (!upstream) throw new Error('S3_ENDPOINT is not set');
+/** Starts a fault proxy in front of `upstream` (default: the server under test) on a free loopback port. */
+export async function startFaultProxy(upstream: string = s3Settings().endpoint): Promise<FaultProxy> {
   return new FaultProxy(upstream).listen();
 }

@@ -1,0 +1,25 @@
+/**
+ * The shared test kit of the encrypted-stream suites (private, never published):
+ *
+ * - `s3-settings.ts`: where the S3 server under test is (`s3Settings`, `s3SettingsFromEnv`, `s3SettingsEnv`)
+ * - `clients.ts`: `clientConfig`, `plainClient`; `encrypted-client.ts`: `encryptedClient`, `useEncryptedClient`,
+ *   `withEncryptedClient`; `keys.ts`: `newKeyring`, `newMasterKey`
+ * - `bucket.ts`: a fresh bucket per test file (`useBucket`, `useEncryptedBucket`), `destroyBucket`, `listOpenUploads`
+ * - `seeded-data.ts`: deterministic data, any slice on its own (`seededBytes`, `seededPieces`, `seededStream`, …)
+ * - `request-counter.ts`: `countRequests(client)`, every HTTP request a client sends
+ * - `in-flight.ts`: `trackInFlight(client)`, the requests a client has under way, with a gate
+ * - `streams.ts`: `readAll`, `consume`, `hashBody`, `consumeUntilError`, `contains`
+ * - `parallel.ts`: `parallel`, `shuffled`
+ * - `fault-proxy.ts`: `startFaultProxy()`, a scripted fault-injecting reverse proxy in front of S3
+ */
+export * from './bucket';
+export * from './clients';
+export * from './encrypted-client';
+export * from './fault-proxy';
+export * from './in-flight';
+export * from './keys';
+export * from './parallel';
+export * from './request-counter';
+export * from './s3-settings';
+export * from './seeded-data';
+export * from './streams';
