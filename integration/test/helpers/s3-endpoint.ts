@@ -11,12 +11,14 @@
  * 3. Otherwise the run fails at once with a message saying how to start a server.
  */
 
+// The settings module alone, not the package's index: jest's globalSetup loads this file outside the
+// test registry (no moduleNameMapper), where the index's @encrypted-stream/s3 would need a build.
 import {
   type Env,
   s3SettingsFromEnv as endpointFromEnv,
   NO_SERVER_MESSAGE,
   type S3Settings as S3Endpoint,
-} from '@encrypted-stream/test-support';
+} from '@encrypted-stream/test-support/src/s3-settings';
 import type { StartedLocalStackContainer } from '@testcontainers/localstack';
 
 /** The integration suite's names for the shared settings helpers (see `@encrypted-stream/test-support`). */
@@ -26,7 +28,7 @@ export {
   type S3Settings as S3Endpoint,
   s3SettingsEnv as endpointEnv,
   s3SettingsFromEnv as endpointFromEnv,
-} from '@encrypted-stream/test-support';
+} from '@encrypted-stream/test-support/src/s3-settings';
 
 /** The LocalStack image started when no server is configured and Docker answers. */
 export const LOCALSTACK_IMAGE = 'localstack/localstack:3';
