@@ -48,15 +48,18 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CryptoBackend, RandomSource } from '../src/backend/backend';
-import { createLibsodiumBackend } from '../src/backend/libsodium-backend';
-import { createNativeBackend } from '../src/backend/native-backend';
-import { loadSodium, type Sodium } from '../src/backend/sodium';
-import { ChunkEncoder } from '../src/chunk-encoder';
-import { KEY_SIZE, STREAM_ID_SIZE } from '../src/constants';
-import type { EncryptionContext } from '../src/context';
-import { encryptBuffer, encryptStream } from '../src/encrypt';
-import { ErrorCode } from '../src/errors';
+import type { CryptoBackend, RandomSource } from '../src/crypto/backend/backend';
+import { createLibsodiumBackend } from '../src/crypto/backend/libsodium-backend';
+import { createNativeBackend } from '../src/crypto/backend/native-backend';
+import { loadSodium, type Sodium } from '../src/crypto/backend/sodium';
+import type { Keyring } from '../src/crypto/keyring';
+import { LocalKeyring } from '../src/crypto/local-keyring';
+import { createStreamCipher, StreamCipher } from '../src/crypto/stream-cipher';
+import { deriveKeys } from '../src/crypto/stream-keys';
+import { ChunkEncoder } from '../src/engine/chunk-encoder';
+import { KEY_SIZE, STREAM_ID_SIZE } from '../src/format/constants';
+import type { EncryptionContext } from '../src/format/context';
+import { ErrorCode } from '../src/format/errors';
 import {
   type DetachedHeader,
   decodeHeader,
@@ -65,12 +68,9 @@ import {
   encodeStreamHeader,
   makeEncryptionHeader,
   toDetachedHeader,
-} from '../src/header';
-import type { Keyring } from '../src/keyring';
-import { LocalKeyring } from '../src/local-keyring';
-import { collectBytes } from '../src/sources';
-import { createStreamCipher, StreamCipher } from '../src/stream-cipher';
-import { deriveKeys } from '../src/stream-keys';
+} from '../src/format/header';
+import { encryptBuffer, encryptStream } from '../src/io/encrypt';
+import { collectBytes } from '../src/io/sources';
 
 export type BackendName = 'native' | 'libsodium';
 

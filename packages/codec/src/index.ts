@@ -3,11 +3,22 @@
  * encryption of byte streams (format v1, see FORMAT.md).
  * @packageDocumentation
  */
-export type { CryptoBackend } from './backend/backend';
-export { defaultBackend, getBackend } from './backend/select';
-export { BodyEncoder, type BodyRunOptions } from './body-encoder';
-export { ChunkDecoder, type ChunkDecoderOptions } from './chunk-decoder';
-export { ChunkEncoder } from './chunk-encoder';
+export type { CryptoBackend } from './crypto/backend/backend';
+export { defaultBackend, getBackend } from './crypto/backend/select';
+export type { Keyring } from './crypto/keyring';
+export { LocalKeyring, type LocalKeyringJSON } from './crypto/local-keyring';
+export {
+  type CreateOptions,
+  createStreamCipher,
+  type OpenOptions,
+  openStreamCipher,
+  rewrapHeader,
+  StreamCipher,
+} from './crypto/stream-cipher';
+export { BodyEncoder, type BodyRunOptions } from './engine/body-encoder';
+export { ChunkDecoder, type ChunkDecoderOptions } from './engine/chunk-decoder';
+export { ChunkEncoder } from './engine/chunk-encoder';
+export { RangeDecoder, type RangeDecoderOptions } from './engine/range-decoder';
 export {
   CHUNK_OVERHEAD,
   DEFAULT_CHUNK_SIZE,
@@ -17,13 +28,8 @@ export {
   MIN_CHUNK_EXPONENT,
   NONCE_SIZE,
   TAG_SIZE,
-} from './constants';
-export type { EncryptionContext } from './context';
-export { decryptBody, decryptBuffer, decryptStream, readHeader } from './decrypt';
-export { DecryptingWriter, type DecryptingWriterOptions, type PlaintextSink } from './decrypting-writer';
-export { encryptBody, encryptBuffer, encryptStream } from './encrypt';
-export { type EncryptedFile, openEncryptedFile } from './encrypted-file';
-export { EncryptingReader, type EncryptingReaderOptions } from './encrypting-reader';
+} from './format/constants';
+export type { EncryptionContext } from './format/context';
 export {
   AuthenticationError,
   ContextMismatchError,
@@ -32,7 +38,7 @@ export {
   type ErrorCodeValue,
   FormatError,
   KeyError,
-} from './errors';
+} from './format/errors';
 export {
   assertChunkSize,
   chunkCount,
@@ -42,7 +48,7 @@ export {
   planRange,
   type RangePlan,
   suffixFetchLength,
-} from './geometry';
+} from './format/geometry';
 export {
   type DetachedHeader,
   decodeHeader,
@@ -52,20 +58,15 @@ export {
   type StreamHeader,
   toDetachedHeader,
   type WrappedKey,
-} from './header';
-export type { Keyring } from './keyring';
-export { LocalKeyring, type LocalKeyringJSON } from './local-keyring';
-export { decryptingStream, encryptingStream } from './node-streams';
-export { type BodyReader, decryptRange, verifiedPlaintextSize } from './random-access';
-export { bufferSource, fileSource, type RandomAccessSource } from './random-access-source';
-export { trimRange } from './range';
-export { RangeDecoder, type RangeDecoderOptions } from './range-decoder';
-export { type ByteSource, collectBytes, toByteIterable } from './sources';
-export {
-  type CreateOptions,
-  createStreamCipher,
-  type OpenOptions,
-  openStreamCipher,
-  rewrapHeader,
-  StreamCipher,
-} from './stream-cipher';
+} from './format/header';
+export { decryptBody, decryptBuffer, decryptStream, readHeader } from './io/decrypt';
+export { encryptBody, encryptBuffer, encryptStream } from './io/encrypt';
+export { EncryptingReader, type EncryptingReaderOptions } from './io/encrypting-reader';
+export { type BodyReader, decryptRange, verifiedPlaintextSize } from './io/random-access';
+export { bufferSource, type RandomAccessSource } from './io/random-access-source';
+export { trimRange } from './io/range';
+export { type ByteSource, collectBytes, toByteIterable } from './io/sources';
+export { DecryptingWriter, type DecryptingWriterOptions, type PlaintextSink } from './node/decrypting-writer';
+export { type EncryptedFile, openEncryptedFile } from './node/encrypted-file';
+export { fileSource } from './node/file-source';
+export { decryptingStream, encryptingStream } from './node/node-streams';

@@ -1,11 +1,11 @@
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import type { CryptoBackend } from '../src/backend/backend';
-import { createLibsodiumBackend } from '../src/backend/libsodium-backend';
-import { createNativeBackend } from '../src/backend/native-backend';
-import { loadSodium, type Sodium } from '../src/backend/sodium';
-import { decryptBuffer } from '../src/decrypt';
-import { encryptBuffer, encryptStream } from '../src/encrypt';
+import type { CryptoBackend } from '../src/crypto/backend/backend';
+import { createLibsodiumBackend } from '../src/crypto/backend/libsodium-backend';
+import { createNativeBackend } from '../src/crypto/backend/native-backend';
+import { loadSodium, type Sodium } from '../src/crypto/backend/sodium';
+import { decryptBuffer } from '../src/io/decrypt';
+import { encryptBuffer, encryptStream } from '../src/io/encrypt';
 import { collect, concat, hex, keyring, seeded, splitAt } from './helpers';
 
 let sodium: Sodium;

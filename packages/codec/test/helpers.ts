@@ -1,12 +1,12 @@
 import { Writable } from 'node:stream';
 import { type BackendName, seededBackend } from '../scripts/generate-vectors';
-import type { CryptoBackend } from '../src/backend/backend';
-import { createLibsodiumBackend } from '../src/backend/libsodium-backend';
-import { createNativeBackend } from '../src/backend/native-backend';
-import { loadSodium } from '../src/backend/sodium';
-import { CHUNK_OVERHEAD } from '../src/constants';
-import { EncryptedStreamError } from '../src/errors';
-import { LocalKeyring } from '../src/local-keyring';
+import type { CryptoBackend } from '../src/crypto/backend/backend';
+import { createLibsodiumBackend } from '../src/crypto/backend/libsodium-backend';
+import { createNativeBackend } from '../src/crypto/backend/native-backend';
+import { loadSodium } from '../src/crypto/backend/sodium';
+import { LocalKeyring } from '../src/crypto/local-keyring';
+import { CHUNK_OVERHEAD } from '../src/format/constants';
+import { EncryptedStreamError } from '../src/format/errors';
 
 export { type BackendName, seededBackend, seededRandom } from '../scripts/generate-vectors';
 

@@ -8,12 +8,12 @@ import { createHash, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import sodium from 'libsodium-wrappers-sumo';
 import { VECTORS_PATH, type VectorFile } from '../scripts/generate-vectors';
-import { encryptBody, encryptBuffer, encryptStream } from '../src/encrypt';
-import { EncryptingReader } from '../src/encrypting-reader';
-import { ErrorCode } from '../src/errors';
-import { toDetachedHeader } from '../src/header';
-import { bufferSource } from '../src/random-access-source';
-import { createStreamCipher } from '../src/stream-cipher';
+import { createStreamCipher } from '../src/crypto/stream-cipher';
+import { ErrorCode } from '../src/format/errors';
+import { toDetachedHeader } from '../src/format/header';
+import { encryptBody, encryptBuffer, encryptStream } from '../src/io/encrypt';
+import { EncryptingReader } from '../src/io/encrypting-reader';
+import { bufferSource } from '../src/io/random-access-source';
 import { BACKENDS, backend, C, collect, filler, fromHex, hex, keyring } from './helpers';
 
 // ---------------------------------------------------------------------------

@@ -4,15 +4,21 @@
  * exactly the plaintext of the chunks that authenticated before the failure.
  */
 import { forgeCommitmentStream } from '../scripts/generate-vectors';
-import type { CryptoBackend } from '../src/backend/backend';
-import { decryptBody, decryptBuffer, decryptStream } from '../src/decrypt';
-import { DecryptingWriter } from '../src/decrypting-writer';
-import { encryptBuffer, encryptStream } from '../src/encrypt';
-import { ErrorCode } from '../src/errors';
-import { decodeHeader, type EncryptionHeader, encodeHeader, fromDetachedHeader, toDetachedHeader } from '../src/header';
-import { LocalKeyring } from '../src/local-keyring';
-import { decryptRange } from '../src/random-access';
-import { openStreamCipher, type StreamCipher } from '../src/stream-cipher';
+import type { CryptoBackend } from '../src/crypto/backend/backend';
+import { LocalKeyring } from '../src/crypto/local-keyring';
+import { openStreamCipher, type StreamCipher } from '../src/crypto/stream-cipher';
+import { ErrorCode } from '../src/format/errors';
+import {
+  decodeHeader,
+  type EncryptionHeader,
+  encodeHeader,
+  fromDetachedHeader,
+  toDetachedHeader,
+} from '../src/format/header';
+import { decryptBody, decryptBuffer, decryptStream } from '../src/io/decrypt';
+import { encryptBuffer, encryptStream } from '../src/io/encrypt';
+import { decryptRange } from '../src/io/random-access';
+import { DecryptingWriter } from '../src/node/decrypting-writer';
 import {
   C,
   codeOf,

@@ -9,15 +9,15 @@ import {
   VECTORS_PATH,
   type VectorFile,
 } from '../scripts/generate-vectors';
-import { CHUNK_OVERHEAD } from '../src/constants';
-import { decryptBody, decryptBuffer } from '../src/decrypt';
-import { DecryptingWriter } from '../src/decrypting-writer';
-import { openEncryptedFile } from '../src/encrypted-file';
-import { ErrorCode } from '../src/errors';
-import { ciphertextSize } from '../src/geometry';
-import { decodeHeader, encodeHeader, fromDetachedHeader, toDetachedHeader } from '../src/header';
-import { decryptRange } from '../src/random-access';
-import { openStreamCipher } from '../src/stream-cipher';
+import { openStreamCipher } from '../src/crypto/stream-cipher';
+import { CHUNK_OVERHEAD } from '../src/format/constants';
+import { ErrorCode } from '../src/format/errors';
+import { ciphertextSize } from '../src/format/geometry';
+import { decodeHeader, encodeHeader, fromDetachedHeader, toDetachedHeader } from '../src/format/header';
+import { decryptBody, decryptBuffer } from '../src/io/decrypt';
+import { decryptRange } from '../src/io/random-access';
+import { DecryptingWriter } from '../src/node/decrypting-writer';
+import { openEncryptedFile } from '../src/node/encrypted-file';
 import { BACKENDS, type BackendName, backend, collect, failureCode, fromHex, hex, keyring, writeAll } from './helpers';
 
 const committed = readFileSync(VECTORS_PATH, 'utf8');

@@ -32,7 +32,7 @@ import {
 } from '@encrypted-stream/codec';
 import { METADATA_KEYS, readEncryptionHeader } from '@encrypted-stream/s3';
 import fc from 'fast-check';
-import { encodeStreamHeader, makeEncryptionHeader, parseStreamHeader } from '../../../packages/codec/src/header';
+import { encodeStreamHeader, makeEncryptionHeader, parseStreamHeader } from '../../../packages/codec/src/format/header';
 import { byteMutations, mutateBytes, mutateString, stringMutation } from './mutations';
 import { type Expectation, expectDetached, expectPrefix, expectStreamHeader } from './oracle';
 import {

@@ -2,13 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as codec from '../../src';
-import type { CryptoBackend } from '../../src/backend/backend';
-import { ChunkDecoder } from '../../src/chunk-decoder';
-import { ChunkEncoder } from '../../src/chunk-encoder';
-import { decryptBody, decryptBuffer, decryptStream, readHeader } from '../../src/decrypt';
-import { encryptBody, encryptBuffer, encryptStream } from '../../src/encrypt';
-import { openEncryptedFile } from '../../src/encrypted-file';
-import { EncryptingReader } from '../../src/encrypting-reader';
+import type { CryptoBackend } from '../../src/crypto/backend/backend';
+import type { Keyring } from '../../src/crypto/keyring';
+import { createStreamCipher, openStreamCipher, type StreamCipher } from '../../src/crypto/stream-cipher';
+import { ChunkDecoder } from '../../src/engine/chunk-decoder';
+import { ChunkEncoder } from '../../src/engine/chunk-encoder';
 import {
   AuthenticationError,
   ContextMismatchError,
@@ -16,13 +14,15 @@ import {
   ErrorCode,
   FormatError,
   KeyError,
-} from '../../src/errors';
-import { decodeHeader } from '../../src/header';
-import type { Keyring } from '../../src/keyring';
-import { decryptRange, verifiedPlaintextSize } from '../../src/random-access';
-import { bufferSource } from '../../src/random-access-source';
-import { trimRange } from '../../src/range';
-import { createStreamCipher, openStreamCipher, type StreamCipher } from '../../src/stream-cipher';
+} from '../../src/format/errors';
+import { decodeHeader } from '../../src/format/header';
+import { decryptBody, decryptBuffer, decryptStream, readHeader } from '../../src/io/decrypt';
+import { encryptBody, encryptBuffer, encryptStream } from '../../src/io/encrypt';
+import { EncryptingReader } from '../../src/io/encrypting-reader';
+import { decryptRange, verifiedPlaintextSize } from '../../src/io/random-access';
+import { bufferSource } from '../../src/io/random-access-source';
+import { trimRange } from '../../src/io/range';
+import { openEncryptedFile } from '../../src/node/encrypted-file';
 import {
   backend,
   C,

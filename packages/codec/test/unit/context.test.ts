@@ -1,7 +1,7 @@
-import { encodeContext } from '../../src/context';
-import { decryptBuffer } from '../../src/decrypt';
-import { encryptBuffer } from '../../src/encrypt';
-import { ErrorCode } from '../../src/errors';
+import { encodeContext } from '../../src/format/context';
+import { ErrorCode } from '../../src/format/errors';
+import { decryptBuffer } from '../../src/io/decrypt';
+import { encryptBuffer } from '../../src/io/encrypt';
 import { backend, failureCode, hex, keyring } from '../helpers';
 
 const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]).toString('hex');

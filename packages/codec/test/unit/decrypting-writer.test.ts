@@ -1,11 +1,11 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { CryptoBackend } from '../../src/backend/backend';
-import { DecryptingWriter, type PlaintextSink } from '../../src/decrypting-writer';
-import { encryptBody, encryptBuffer } from '../../src/encrypt';
-import { ErrorCode } from '../../src/errors';
-import { decodeHeader } from '../../src/header';
-import { createStreamCipher } from '../../src/stream-cipher';
+import type { CryptoBackend } from '../../src/crypto/backend/backend';
+import { createStreamCipher } from '../../src/crypto/stream-cipher';
+import { ErrorCode } from '../../src/format/errors';
+import { decodeHeader } from '../../src/format/header';
+import { encryptBody, encryptBuffer } from '../../src/io/encrypt';
+import { DecryptingWriter, type PlaintextSink } from '../../src/node/decrypting-writer';
 import {
   backend,
   C,

@@ -1,13 +1,14 @@
 import { mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CryptoBackend } from '../../src/backend/backend';
-import { decryptBody, decryptBuffer } from '../../src/decrypt';
-import { EncryptingReader } from '../../src/encrypting-reader';
-import { ErrorCode } from '../../src/errors';
-import { ciphertextSize } from '../../src/geometry';
-import { decodeHeader, encodeHeader } from '../../src/header';
-import { bufferSource, fileSource, type RandomAccessSource } from '../../src/random-access-source';
+import type { CryptoBackend } from '../../src/crypto/backend/backend';
+import { ErrorCode } from '../../src/format/errors';
+import { ciphertextSize } from '../../src/format/geometry';
+import { decodeHeader, encodeHeader } from '../../src/format/header';
+import { decryptBody, decryptBuffer } from '../../src/io/decrypt';
+import { EncryptingReader } from '../../src/io/encrypting-reader';
+import { bufferSource, type RandomAccessSource } from '../../src/io/random-access-source';
+import { fileSource } from '../../src/node/file-source';
 import { backend, C, collect, concat, failureCode, filler, hex, keyring, STRIDE } from '../helpers';
 
 let on: CryptoBackend;

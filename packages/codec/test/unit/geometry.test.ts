@@ -1,4 +1,4 @@
-import { ErrorCode, FormatError } from '../../src/errors';
+import { ErrorCode, FormatError } from '../../src/format/errors';
 import {
   assertChunkSize,
   chunkCount,
@@ -7,7 +7,7 @@ import {
   plaintextSize,
   planRange,
   suffixFetchLength,
-} from '../../src/geometry';
+} from '../../src/format/geometry';
 import { C, STRIDE } from '../helpers';
 
 const INVALID_CHUNK_SIZES = [0, 1, 2048, 4095, 4097, 3 * 4096, 2 ** 25, -4096, 4096.5, Number.NaN, Infinity, 2 ** 53];

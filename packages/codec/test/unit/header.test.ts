@@ -1,4 +1,4 @@
-import { ErrorCode, FormatError } from '../../src/errors';
+import { ErrorCode, FormatError } from '../../src/format/errors';
 import {
   assertKeyId,
   decodeHeader,
@@ -9,7 +9,7 @@ import {
   makeEncryptionHeader,
   parseStreamHeader,
   toDetachedHeader,
-} from '../../src/header';
+} from '../../src/format/header';
 import { filler, hex } from '../helpers';
 
 const streamId = filler(32, 1);

@@ -1,12 +1,12 @@
 import { forgeCommitmentStream } from '../../scripts/generate-vectors';
-import type { CryptoBackend } from '../../src/backend/backend';
-import { decryptBody, decryptBuffer } from '../../src/decrypt';
-import { encryptBuffer } from '../../src/encrypt';
-import { EncryptedStreamError, ErrorCode } from '../../src/errors';
-import { decodeHeader, encodeHeader, fromDetachedHeader, toDetachedHeader } from '../../src/header';
-import type { Keyring } from '../../src/keyring';
-import { LocalKeyring, type LocalKeyringJSON } from '../../src/local-keyring';
-import { openStreamCipher, rewrapHeader } from '../../src/stream-cipher';
+import type { CryptoBackend } from '../../src/crypto/backend/backend';
+import type { Keyring } from '../../src/crypto/keyring';
+import { LocalKeyring, type LocalKeyringJSON } from '../../src/crypto/local-keyring';
+import { openStreamCipher, rewrapHeader } from '../../src/crypto/stream-cipher';
+import { EncryptedStreamError, ErrorCode } from '../../src/format/errors';
+import { decodeHeader, encodeHeader, fromDetachedHeader, toDetachedHeader } from '../../src/format/header';
+import { decryptBody, decryptBuffer } from '../../src/io/decrypt';
+import { encryptBuffer } from '../../src/io/encrypt';
 import { backend, C, collect, concat, failureCode, filler, hex, seeded } from '../helpers';
 
 let on: CryptoBackend;

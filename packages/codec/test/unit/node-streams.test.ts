@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
-import type { CryptoBackend } from '../../src/backend/backend';
-import { decryptBody } from '../../src/decrypt';
-import { encryptBody } from '../../src/encrypt';
-import { ErrorCode } from '../../src/errors';
-import { decryptingStream, encryptingStream } from '../../src/node-streams';
-import { RangeDecoder } from '../../src/range-decoder';
-import { createStreamCipher, type StreamCipher } from '../../src/stream-cipher';
+import type { CryptoBackend } from '../../src/crypto/backend/backend';
+import { createStreamCipher, type StreamCipher } from '../../src/crypto/stream-cipher';
+import { RangeDecoder } from '../../src/engine/range-decoder';
+import { ErrorCode } from '../../src/format/errors';
+import { decryptBody } from '../../src/io/decrypt';
+import { encryptBody } from '../../src/io/encrypt';
+import { decryptingStream, encryptingStream } from '../../src/node/node-streams';
 import { backend, C, codeOf, collect, filler, flipBit, keyring, splitAt } from '../helpers';
 
 let on: CryptoBackend;

@@ -1,12 +1,12 @@
-import type { CryptoBackend } from '../../src/backend/backend';
-import { decryptBody } from '../../src/decrypt';
-import { encryptBody } from '../../src/encrypt';
-import { ErrorCode } from '../../src/errors';
-import { chunkOffset, planRange } from '../../src/geometry';
-import { decryptRange } from '../../src/random-access';
-import { trimRange } from '../../src/range';
-import { RangeDecoder, type RangeDecoderOptions } from '../../src/range-decoder';
-import { createStreamCipher, type StreamCipher } from '../../src/stream-cipher';
+import type { CryptoBackend } from '../../src/crypto/backend/backend';
+import { createStreamCipher, type StreamCipher } from '../../src/crypto/stream-cipher';
+import { RangeDecoder, type RangeDecoderOptions } from '../../src/engine/range-decoder';
+import { ErrorCode } from '../../src/format/errors';
+import { chunkOffset, planRange } from '../../src/format/geometry';
+import { decryptBody } from '../../src/io/decrypt';
+import { encryptBody } from '../../src/io/encrypt';
+import { decryptRange } from '../../src/io/random-access';
+import { trimRange } from '../../src/io/range';
 import { backend, C, codeOf, collect, concat, filler, flipBit, hex, keyring, STRIDE, splitAt } from '../helpers';
 
 interface Stream {

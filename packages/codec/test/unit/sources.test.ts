@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
-import type { CryptoBackend } from '../../src/backend/backend';
-import { decryptStream } from '../../src/decrypt';
-import { encryptBuffer, encryptStream } from '../../src/encrypt';
-import { type ByteSource, collectBytes, toByteIterable } from '../../src/sources';
+import type { CryptoBackend } from '../../src/crypto/backend/backend';
+import { decryptStream } from '../../src/io/decrypt';
+import { encryptBuffer, encryptStream } from '../../src/io/encrypt';
+import { type ByteSource, collectBytes, toByteIterable } from '../../src/io/sources';
 import { backend, C, collect, concat, filler, hex, keyring, splitAt } from '../helpers';
 
 let on: CryptoBackend;

@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync } from 'node:crypto';
-import { LocalKeyring } from '../../src/local-keyring';
-import { createStreamCipher, openStreamCipher } from '../../src/stream-cipher';
+import { LocalKeyring } from '../../src/crypto/local-keyring';
+import { createStreamCipher, openStreamCipher } from '../../src/crypto/stream-cipher';
 import { BACKENDS, backend, C, filler, hex } from '../helpers';
 
 /**

@@ -1,10 +1,10 @@
-import { concatBytes, u64 } from './bytes';
-import { CHUNK_OVERHEAD, KEY_SIZE, NONCE_SIZE } from './constants';
-import { ErrorCode, FormatError } from './errors';
-import { chunkCount, ciphertextSize } from './geometry';
-import { encodeHeader } from './header';
+import { type CreateOptions, createStreamCipher, type StreamCipher } from '../crypto/stream-cipher';
+import { concatBytes, u64 } from '../format/bytes';
+import { CHUNK_OVERHEAD, KEY_SIZE, NONCE_SIZE } from '../format/constants';
+import { ErrorCode, FormatError } from '../format/errors';
+import { chunkCount, ciphertextSize } from '../format/geometry';
+import { encodeHeader } from '../format/header';
 import type { RandomAccessSource } from './random-access-source';
-import { type CreateOptions, createStreamCipher, type StreamCipher } from './stream-cipher';
 
 /**
  * Options of {@link EncryptingReader.create}.

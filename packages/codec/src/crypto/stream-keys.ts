@@ -1,5 +1,4 @@
-import type { CryptoBackend } from './backend/backend';
-import { concatBytes, utf8 } from './bytes';
+import { concatBytes, utf8 } from '../format/bytes';
 import {
   COMMITMENT_SIZE,
   CONTEXT_TAG_SIZE,
@@ -8,8 +7,9 @@ import {
   LABEL_CONTEXT,
   LABEL_PAYLOAD,
   LABEL_STATE,
-} from './constants';
-import { type EncryptionContext, encodeContext } from './context';
+} from '../format/constants';
+import { type EncryptionContext, encodeContext } from '../format/context';
+import type { CryptoBackend } from './backend/backend';
 
 /** Keys derived from a data key for one stream (FORMAT.md §4). */
 export interface DerivedKeys {

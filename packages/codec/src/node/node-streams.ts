@@ -1,8 +1,8 @@
 import { pipeline, Readable, Transform } from 'node:stream';
-import { BodyEncoder, type BodyRunOptions } from './body-encoder';
-import type { RangeDecoder } from './range-decoder';
-import { type ByteSource, toByteIterable } from './sources';
-import type { StreamCipher } from './stream-cipher';
+import type { StreamCipher } from '../crypto/stream-cipher';
+import { BodyEncoder, type BodyRunOptions } from '../engine/body-encoder';
+import type { RangeDecoder } from '../engine/range-decoder';
+import { type ByteSource, toByteIterable } from '../io/sources';
 
 /**
  * A Transform driven by a synchronous codec: each written piece goes through

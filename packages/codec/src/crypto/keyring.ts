@@ -1,4 +1,4 @@
-import type { WrappedKey } from './header';
+import type { WrappedKey } from '../format/header';
 
 /**
  * Wraps and unwraps data keys. Async so that a KMS can stand behind it.

@@ -1,4 +1,4 @@
-import { concatBytes } from '../bytes';
+import { concatBytes } from '../../format/bytes';
 import type { CryptoBackend, RandomSource } from './backend';
 import type { Sodium } from './sodium';
 

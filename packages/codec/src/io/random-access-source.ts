@@ -1,5 +1,3 @@
-import type { FileHandle } from 'node:fs/promises';
-
 /**
  * A plaintext source that can be read at any offset.
  * @public
@@ -17,23 +15,5 @@ export function bufferSource(buffer: Uint8Array): RandomAccessSource {
   return {
     size: buffer.length,
     read: async (offset, length) => buffer.subarray(offset, offset + length),
-  };
-}
-
-/** A {@link RandomAccessSource} over an open file; its size is taken now. @public */
-export async function fileSource(handle: FileHandle): Promise<RandomAccessSource> {
-  const { size } = await handle.stat();
-  return {
-    size,
-    async read(offset, length) {
-      const out = Buffer.allocUnsafe(length);
-      let filled = 0;
-      while (filled < length) {
-        const { bytesRead } = await handle.read(out, filled, length - filled, offset + filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      return out.subarray(0, filled);
-    },
   };
 }

@@ -1,11 +1,11 @@
+import { utf8 } from '../format/bytes';
+import { DEFAULT_CHUNK_SIZE, KEY_SIZE, NONCE_SIZE, STREAM_ID_SIZE, TAG_SIZE } from '../format/constants';
+import type { EncryptionContext } from '../format/context';
+import { AuthenticationError, ContextMismatchError, ErrorCode, KeyError } from '../format/errors';
+import { assertChunkSize } from '../format/geometry';
+import { type EncryptionHeader, encodeStreamHeader, makeEncryptionHeader } from '../format/header';
 import type { CryptoBackend } from './backend/backend';
 import { defaultBackend } from './backend/select';
-import { utf8 } from './bytes';
-import { DEFAULT_CHUNK_SIZE, KEY_SIZE, NONCE_SIZE, STREAM_ID_SIZE, TAG_SIZE } from './constants';
-import type { EncryptionContext } from './context';
-import { AuthenticationError, ContextMismatchError, ErrorCode, KeyError } from './errors';
-import { assertChunkSize } from './geometry';
-import { type EncryptionHeader, encodeStreamHeader, makeEncryptionHeader } from './header';
 import { assertKeyring, type Keyring } from './keyring';
 import { type DerivedKeys, deriveKeys } from './stream-keys';
 

@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
-import { ByteQueue } from './byte-queue';
-import { ChunkDecoder } from './chunk-decoder';
-import { ErrorCode, FormatError } from './errors';
-import { decodeHeader, type EncryptionHeader } from './header';
-import { type OpenOptions, openStreamCipher } from './stream-cipher';
+import { type OpenOptions, openStreamCipher } from '../crypto/stream-cipher';
+import { ByteQueue } from '../engine/byte-queue';
+import { ChunkDecoder } from '../engine/chunk-decoder';
+import { ErrorCode, FormatError } from '../format/errors';
+import { decodeHeader, type EncryptionHeader } from '../format/header';
 
 /**
  * Where a {@link DecryptingWriter} delivers plaintext: a Node Writable (ended

@@ -1,10 +1,11 @@
-import { asPiece, ByteQueue, iteratesItself } from './byte-queue';
-import { ChunkDecoder } from './chunk-decoder';
-import { ErrorCode, FormatError } from './errors';
-import { decodeHeader, type EncryptionHeader } from './header';
-import { RangeDecoder, type RangeDecoderOptions } from './range-decoder';
+import { type OpenOptions, openStreamCipher, type StreamCipher } from '../crypto/stream-cipher';
+import { ByteQueue } from '../engine/byte-queue';
+import { ChunkDecoder } from '../engine/chunk-decoder';
+import { RangeDecoder, type RangeDecoderOptions } from '../engine/range-decoder';
+import { ErrorCode, FormatError } from '../format/errors';
+import { decodeHeader, type EncryptionHeader } from '../format/header';
+import { asPiece, iteratesItself } from './pieces';
 import { type ByteSource, collectBytes, toByteIterable } from './sources';
-import { type OpenOptions, openStreamCipher, type StreamCipher } from './stream-cipher';
 
 /**
  * Decrypts a chunked body (detached framing, or a byte range of it, trimmed

@@ -1,5 +1,5 @@
+import type { StreamCipher } from '../crypto/stream-cipher';
 import { ByteQueue } from './byte-queue';
-import type { StreamCipher } from './stream-cipher';
 
 /**
  * Incremental encryption of a run of chunks: push plaintext in any slices,

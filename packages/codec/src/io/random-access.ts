@@ -1,8 +1,8 @@
+import type { StreamCipher } from '../crypto/stream-cipher';
+import { ErrorCode, FormatError } from '../format/errors';
+import { plaintextSize, planRange } from '../format/geometry';
 import { decryptBody } from './decrypt';
-import { ErrorCode, FormatError } from './errors';
-import { plaintextSize, planRange } from './geometry';
 import type { ByteSource } from './sources';
-import type { StreamCipher } from './stream-cipher';
 
 /**
  * Reads body bytes `[start, end)` (end exclusive) from wherever the

@@ -1,5 +1,5 @@
+import type { StreamCipher } from '../crypto/stream-cipher';
 import { ChunkEncoder } from './chunk-encoder';
-import type { StreamCipher } from './stream-cipher';
 
 /**
  * Where an encrypted run of chunks sits in its stream.

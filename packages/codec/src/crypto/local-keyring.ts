@@ -1,9 +1,9 @@
+import { concatBytes, copyBytes, fromBase64Url, toBase64Url, utf8 } from '../format/bytes';
+import { HEADER_SIZE, KEY_SIZE, LABEL_LOCAL_WRAP, NONCE_SIZE, TAG_SIZE } from '../format/constants';
+import { ErrorCode, KeyError } from '../format/errors';
+import { assertKeyId, type WrappedKey } from '../format/header';
 import type { CryptoBackend } from './backend/backend';
 import { defaultBackend } from './backend/select';
-import { concatBytes, copyBytes, fromBase64Url, toBase64Url, utf8 } from './bytes';
-import { HEADER_SIZE, KEY_SIZE, LABEL_LOCAL_WRAP, NONCE_SIZE, TAG_SIZE } from './constants';
-import { ErrorCode, KeyError } from './errors';
-import { assertKeyId, type WrappedKey } from './header';
 import type { Keyring } from './keyring';
 
 const WRAPPED_SIZE = NONCE_SIZE + KEY_SIZE + TAG_SIZE;

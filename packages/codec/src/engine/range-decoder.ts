@@ -1,6 +1,6 @@
+import type { StreamCipher } from '../crypto/stream-cipher';
+import { ErrorCode, FormatError } from '../format/errors';
 import { ChunkDecoder, type ChunkDecoderOptions } from './chunk-decoder';
-import { ErrorCode, FormatError } from './errors';
-import type { StreamCipher } from './stream-cipher';
 
 /**
  * Options of a {@link RangeDecoder}: where the chunks sit in the fetched

@@ -1,4 +1,4 @@
-import { concatBytes } from './bytes';
+import { concatBytes, utf8 } from '../format/bytes';
 /**
  * Anything the streaming APIs read bytes from.
  * @public
@@ -30,7 +30,7 @@ async function* fromReadableStream(stream: ReadableStream<Uint8Array>): AsyncGen
 
 function toBytes(piece: unknown): Uint8Array {
   if (piece instanceof Uint8Array) return piece;
-  if (typeof piece === 'string') return Buffer.from(piece, 'utf8');
+  if (typeof piece === 'string') return utf8(piece);
   if (piece instanceof ArrayBuffer) return new Uint8Array(piece);
   throw new TypeError('stream yielded something other than bytes');
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, FormatError } from './errors';
+import { ErrorCode, FormatError } from '../format/errors';
 
 /**
  * Drops `skip` bytes, then passes on exactly `length` bytes of `pieces`; an

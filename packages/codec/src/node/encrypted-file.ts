@@ -1,9 +1,9 @@
 import { open } from 'node:fs/promises';
-import { HEADER_SIZE, MAX_KEY_ID_LENGTH, MAX_WRAPPED_KEY_LENGTH } from './constants';
-import { readHeader } from './decrypt';
-import { encodeHeader } from './header';
-import { decryptRange, verifiedPlaintextSize } from './random-access';
-import { type OpenOptions, openStreamCipher, type StreamCipher } from './stream-cipher';
+import { type OpenOptions, openStreamCipher, type StreamCipher } from '../crypto/stream-cipher';
+import { HEADER_SIZE, MAX_KEY_ID_LENGTH, MAX_WRAPPED_KEY_LENGTH } from '../format/constants';
+import { encodeHeader } from '../format/header';
+import { readHeader } from '../io/decrypt';
+import { decryptRange, verifiedPlaintextSize } from '../io/random-access';
 
 /** Longest possible self-contained prefix: one read always holds it. */
 const MAX_PREFIX = HEADER_SIZE + 1 + MAX_KEY_ID_LENGTH + 2 + MAX_WRAPPED_KEY_LENGTH;

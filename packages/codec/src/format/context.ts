@@ -1,4 +1,4 @@
-import { concatBytes, u32, utf8 } from './bytes';
+import { compareBytes, concatBytes, u32, utf8 } from './bytes';
 
 /**
  * What a stream is bound to, e.g. `{ bucket, key }`. Decrypting under any
@@ -16,6 +16,6 @@ export function encodeContext(context: EncryptionContext = {}): Uint8Array {
     if (typeof v !== 'string') throw new TypeError(`context value for "${k}" must be a string`);
     return [utf8(k), utf8(v)] as const;
   });
-  entries.sort(([a], [b]) => Buffer.compare(a, b));
+  entries.sort(([a], [b]) => compareBytes(a, b));
   return concatBytes(entries.flatMap(([k, v]) => [u32(k.length), k, u32(v.length), v]));
 }

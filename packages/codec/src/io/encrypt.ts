@@ -1,8 +1,8 @@
-import { BodyEncoder, type BodyRunOptions } from './body-encoder';
-import { asPiece, iteratesItself } from './byte-queue';
-import { encodeHeader } from './header';
+import { type CreateOptions, createStreamCipher, type StreamCipher } from '../crypto/stream-cipher';
+import { BodyEncoder, type BodyRunOptions } from '../engine/body-encoder';
+import { encodeHeader } from '../format/header';
+import { asPiece, iteratesItself } from './pieces';
 import { type ByteSource, collectBytes, toByteIterable } from './sources';
-import { type CreateOptions, createStreamCipher, type StreamCipher } from './stream-cipher';
 
 /**
  * Encrypts `source` into chunks (the detached body, or one multipart part of it).

@@ -1,7 +1,7 @@
+import type { StreamCipher } from '../crypto/stream-cipher';
+import { CHUNK_OVERHEAD, NONCE_SIZE, TAG_SIZE } from '../format/constants';
+import { ErrorCode, FormatError } from '../format/errors';
 import { ByteQueue } from './byte-queue';
-import { CHUNK_OVERHEAD, NONCE_SIZE, TAG_SIZE } from './constants';
-import { ErrorCode, FormatError } from './errors';
-import type { StreamCipher } from './stream-cipher';
 
 /**
  * Options of a {@link ChunkDecoder}.
