@@ -11,6 +11,7 @@ module.exports = {
   moduleNameMapper: {
     '^@encrypted-stream/codec$': '<rootDir>/../packages/codec/src/index.ts',
     '^@encrypted-stream/s3$': '<rootDir>/../packages/s3/src/index.ts',
+    '^@encrypted-stream/gateway$': '<rootDir>/../packages/gateway/src/index.ts',
   },
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',

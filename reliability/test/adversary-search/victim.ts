@@ -21,6 +21,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { LocalKeyring } from '@encrypted-stream/codec';
+import { createGatewayHandler } from '@encrypted-stream/gateway';
 import {
   EncryptedMultipartUpload,
   EncryptedUpload,
@@ -29,7 +30,6 @@ import {
   type MultipartUploadOptions,
   rotateObjectKey,
 } from '@encrypted-stream/s3';
-import { createGatewayHandler } from '../../../packages/gateway/src';
 import { consume, encryptedClient, readAll, s3Settings as s3Env, seededBytes } from '../helpers';
 import type { DetachedStrings } from './mutations';
 import { contentRangeStart, errorCode, errorMessage, type HttpObservation, type ReadObservation } from './oracle';
