@@ -10,6 +10,8 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   moduleNameMapper: {
     '^@encrypted-stream/codec$': '<rootDir>/../packages/codec/src/index.ts',
+    '^@encrypted-stream/codec/node$': '<rootDir>/../packages/codec/src/node.ts',
+    '^@encrypted-stream/codec/low-level$': '<rootDir>/../packages/codec/src/low-level.ts',
     '^@encrypted-stream/s3$': '<rootDir>/../packages/s3/src/index.ts',
     '^@encrypted-stream/gateway$': '<rootDir>/../packages/gateway/src/index.ts',
   },

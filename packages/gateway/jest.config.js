@@ -5,6 +5,8 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   moduleNameMapper: {
     '^@encrypted-stream/codec$': '<rootDir>/../codec/src/index.ts',
+    '^@encrypted-stream/codec/node$': '<rootDir>/../codec/src/node.ts',
+    '^@encrypted-stream/codec/low-level$': '<rootDir>/../codec/src/low-level.ts',
     '^@encrypted-stream/s3$': '<rootDir>/../s3/src/index.ts',
   },
   testTimeout: 120000,

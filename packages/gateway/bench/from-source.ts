@@ -8,6 +8,8 @@ import path from 'node:path';
 
 const SOURCES: Record<string, string> = {
   '@encrypted-stream/codec': path.resolve(__dirname, '../../codec/src/index.ts'),
+  '@encrypted-stream/codec/node': path.resolve(__dirname, '../../codec/src/node.ts'),
+  '@encrypted-stream/codec/low-level': path.resolve(__dirname, '../../codec/src/low-level.ts'),
   '@encrypted-stream/s3': path.resolve(__dirname, '../../s3/src/index.ts'),
 };
 

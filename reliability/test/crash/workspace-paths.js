@@ -5,6 +5,8 @@ const path = require('node:path');
 
 const SOURCES = {
   '@encrypted-stream/codec': path.resolve(__dirname, '../../../packages/codec/src/index.ts'),
+  '@encrypted-stream/codec/node': path.resolve(__dirname, '../../../packages/codec/src/node.ts'),
+  '@encrypted-stream/codec/low-level': path.resolve(__dirname, '../../../packages/codec/src/low-level.ts'),
   '@encrypted-stream/s3': path.resolve(__dirname, '../../../packages/s3/src/index.ts'),
 };
 

@@ -47,6 +47,10 @@ describe('codec layers', () => {
     },
   );
 
+  test.each(['low-level.ts'])('the %s entry reaches nothing of node/', (entry) => {
+    expect(specifiers(readFileSync(join(SRC, entry), 'utf8')).filter((s) => s.startsWith('./node'))).toEqual([]);
+  });
+
   test.each(files.filter(({ file }) => rank(file) !== undefined))('$path imports no higher layer', ({ file }) => {
     const own = rank(file) as number;
     const higher = specifiers(readFileSync(file, 'utf8'))
