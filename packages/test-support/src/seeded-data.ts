@@ -22,28 +22,25 @@ function keystreamAt(seed: string, offset: number) {
   return cipher;
 }
 
+/** Fills `target` with the next bytes of `cipher`'s keystream. */
+function fill(cipher: ReturnType<typeof keystreamAt>, target: Buffer): Buffer {
+  for (let at = 0; at < target.length; at += ZEROES.length) {
+    const n = Math.min(ZEROES.length, target.length - at);
+    cipher.update(ZEROES.subarray(0, n)).copy(target, at);
+  }
+  return target;
+}
+
 /** `length` bytes of `seed`'s data starting at `offset`. */
 export function seededBytes(seed: string, length: number, offset = 0): Buffer {
-  const cipher = keystreamAt(seed, offset);
-  const out = Buffer.allocUnsafe(length);
-  for (let at = 0; at < length; at += ZEROES.length) {
-    const n = Math.min(ZEROES.length, length - at);
-    cipher.update(ZEROES.subarray(0, n)).copy(out, at);
-  }
-  return out;
+  return fill(keystreamAt(seed, offset), Buffer.allocUnsafe(length));
 }
 
 /** Pieces of `seed`'s data `[offset, offset + length)`, generated lazily. */
 export function* seededPieces(seed: string, length: number, offset = 0, pieceSize = 1 << 20): Generator<Buffer> {
   const cipher = keystreamAt(seed, offset);
   for (let at = 0; at < length; at += pieceSize) {
-    const n = Math.min(pieceSize, length - at);
-    const piece = Buffer.allocUnsafe(n);
-    for (let filled = 0; filled < n; filled += ZEROES.length) {
-      const m = Math.min(ZEROES.length, n - filled);
-      cipher.update(ZEROES.subarray(0, m)).copy(piece, filled);
-    }
-    yield piece;
+    yield fill(cipher, Buffer.allocUnsafe(Math.min(pieceSize, length - at)));
   }
 }
 
