@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { DEFAULT_CHUNK_SIZE, fromDetachedHeader } from '@encrypted-stream/codec';
+import { DEFAULT_CHUNK_SIZE, fromDetachedHeader } from '@encrypted-stream/codec/low-level';
 import { EncryptedMultipartUpload, EncryptedUpload, METADATA_KEYS } from '@encrypted-stream/s3';
 import { contains, markedBytes, newKeyring, useEncryptedBucket } from '@encrypted-stream/test-support';
 import { getBytes, getRaw, type RawObject } from './helpers/objects';

@@ -8,7 +8,8 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { ciphertextSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
+import { ciphertextSize } from '@encrypted-stream/codec';
+import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import { createEncryptedS3Client, lastPart, withEncryption } from '@encrypted-stream/s3';
 import {
   clientConfig,

@@ -16,13 +16,8 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import {
-  CHUNK_OVERHEAD,
-  ciphertextSize,
-  DEFAULT_CHUNK_SIZE,
-  fromDetachedHeader,
-  LocalKeyring,
-} from '@encrypted-stream/codec';
+import { ciphertextSize, LocalKeyring } from '@encrypted-stream/codec';
+import { CHUNK_OVERHEAD, DEFAULT_CHUNK_SIZE, fromDetachedHeader } from '@encrypted-stream/codec/low-level';
 import { EncryptedMultipartUpload, lastPart, METADATA_KEYS, S3ErrorCode, withEncryption } from '@encrypted-stream/s3';
 import {
   consumeUntilError,

@@ -11,7 +11,8 @@ import {
   ListMultipartUploadsCommand,
   ListPartsCommand,
 } from '@aws-sdk/client-s3';
-import { ciphertextSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
+import { ciphertextSize } from '@encrypted-stream/codec';
+import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import { EncryptedUpload, type EncryptedUploadProgress, METADATA_KEYS } from '@encrypted-stream/s3';
 import {
   hashBody,

@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { CHUNK_OVERHEAD, chunkOffset, DEFAULT_CHUNK_SIZE, planRange } from '@encrypted-stream/codec';
+import { CHUNK_OVERHEAD, chunkOffset, DEFAULT_CHUNK_SIZE, planRange } from '@encrypted-stream/codec/low-level';
 import { EncryptedMultipartUpload } from '@encrypted-stream/s3';
 import {
   type EncryptedClient,

@@ -10,15 +10,8 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import {
-  CHUNK_OVERHEAD,
-  DEFAULT_CHUNK_SIZE,
-  decryptBody,
-  fromDetachedHeader,
-  LocalKeyring,
-  openStreamCipher,
-  plaintextSize,
-} from '@encrypted-stream/codec';
+import { LocalKeyring, openStreamCipher, plaintextSize } from '@encrypted-stream/codec';
+import { CHUNK_OVERHEAD, DEFAULT_CHUNK_SIZE, decryptBody, fromDetachedHeader } from '@encrypted-stream/codec/low-level';
 import { EncryptedUpload, METADATA_KEYS, S3ErrorCode } from '@encrypted-stream/s3';
 import {
   consumeUntilError,

@@ -1,4 +1,4 @@
-import { CHUNK_OVERHEAD } from '@encrypted-stream/codec';
+import { CHUNK_OVERHEAD } from '@encrypted-stream/codec/low-level';
 
 /** What S3 returns for `Range` on a `size`-byte object: plaintext `[start, end)`, or undefined for 416. */
 export function s3Slice(size: number, range: string): { start: number; end: number } | undefined {

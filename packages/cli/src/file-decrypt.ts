@@ -1,12 +1,5 @@
-import {
-  CHUNK_OVERHEAD,
-  ChunkDecoder,
-  encodeHeader,
-  HEADER_SIZE,
-  type OpenOptions,
-  openStreamCipher,
-  readHeader,
-} from '@encrypted-stream/codec';
+import { type OpenOptions, openStreamCipher, readHeader } from '@encrypted-stream/codec';
+import { CHUNK_OVERHEAD, ChunkDecoder, encodeHeader, HEADER_SIZE } from '@encrypted-stream/codec/low-level';
 import { DEFAULT_READ_SIZE, fill, readBlocks, wholeUnits } from './block-reader';
 import type { FileCryptOptions } from './file-encrypt';
 import type { FileWriter } from './file-writer';

@@ -1,4 +1,5 @@
-import { BodyEncoder, encodeHeader, type StreamCipher } from '@encrypted-stream/codec';
+import type { StreamCipher } from '@encrypted-stream/codec';
+import { BodyEncoder, encodeHeader } from '@encrypted-stream/codec/low-level';
 import { DEFAULT_READ_SIZE, readBlocks, wholeUnits } from './block-reader';
 import type { FileWriter } from './file-writer';
 import type { PositionalFile } from './positional-file';

@@ -8,18 +8,15 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { decryptStream, encryptStream, LocalKeyring, type StreamCipher } from '@encrypted-stream/codec';
 import {
   type CryptoBackend,
   collectBytes,
   createStreamCipher,
-  decryptStream,
   defaultBackend,
   encodeHeader,
   encryptBody,
-  encryptStream,
-  LocalKeyring,
-  type StreamCipher,
-} from '@encrypted-stream/codec';
+} from '@encrypted-stream/codec/low-level';
 import { writeAtomically } from '../src/atomic-file';
 import { decryptFile } from '../src/file-decrypt';
 import { encryptFile, type FileCryptOptions } from '../src/file-encrypt';

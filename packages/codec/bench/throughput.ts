@@ -23,18 +23,15 @@ import * as os from 'node:os';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import sodium from 'libsodium-wrappers-sumo';
+import { ciphertextSize, decryptStream, encryptStream, LocalKeyring } from '../src';
 import {
   ChunkEncoder,
   type CryptoBackend,
-  ciphertextSize,
   collectBytes,
   createStreamCipher,
-  decryptStream,
   defaultBackend,
-  encryptStream,
   getBackend,
-  LocalKeyring,
-} from '../src';
+} from '../src/low-level';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -4,7 +4,7 @@
  * several or malformed ranges answered with the whole representation.
  */
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
+import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import { type RunningGateway, request, startGateway } from './helpers/gateway';
 import { useS3 } from './helpers/s3';
 

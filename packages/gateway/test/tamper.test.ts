@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { chunkOffset, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
+import { chunkOffset, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import { outcome, type RunningGateway, request, startGateway } from './helpers/gateway';
 import { useS3 } from './helpers/s3';
 

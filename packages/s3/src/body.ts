@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { type ByteSource, decryptingStream, type RangeDecoder } from '@encrypted-stream/codec';
+import type { ByteSource } from '@encrypted-stream/codec';
+import type { RangeDecoder } from '@encrypted-stream/codec/low-level';
+import { decryptingStream } from '@encrypted-stream/codec/node';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import type { SdkStream } from '@smithy/types';
 

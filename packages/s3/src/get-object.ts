@@ -1,14 +1,13 @@
 import { HeadObjectCommand, type HeadObjectCommandInput, S3ServiceException } from '@aws-sdk/client-s3';
+import { ErrorCode, FormatError } from '@encrypted-stream/codec';
 import {
   CHUNK_OVERHEAD,
   chunkOffset,
-  ErrorCode,
-  FormatError,
   planRange,
   RangeDecoder,
   suffixFetchLength,
   verifiedPlaintextSize,
-} from '@encrypted-stream/codec';
+} from '@encrypted-stream/codec/low-level';
 import { discardBody, toPlaintextBody } from './body';
 import { EncryptedS3Error, S3ErrorCode, unsupported } from './errors';
 import type { Args, CommandHandler, Next, Result } from './handler';

@@ -1,10 +1,5 @@
-import {
-  type EncryptionHeader,
-  ErrorCode,
-  FormatError,
-  fromDetachedHeader,
-  toDetachedHeader,
-} from '@encrypted-stream/codec';
+import { ErrorCode, FormatError } from '@encrypted-stream/codec';
+import { type EncryptionHeader, fromDetachedHeader, toDetachedHeader } from '@encrypted-stream/codec/low-level';
 
 /**
  * User-metadata names (after `x-amz-meta-`) holding the detached header

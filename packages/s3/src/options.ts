@@ -1,5 +1,5 @@
 import type { EncryptionContext, Keyring } from '@encrypted-stream/codec';
-import { assertChunkSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
+import { assertChunkSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import { DEFAULT_STREAM_CACHE_SIZE } from './stream-cache';
 
 /**

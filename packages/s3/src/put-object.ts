@@ -1,10 +1,6 @@
-import {
-  ciphertextSize,
-  collectBytes,
-  createStreamCipher,
-  encryptBody,
-  encryptingStream,
-} from '@encrypted-stream/codec';
+import { ciphertextSize } from '@encrypted-stream/codec';
+import { collectBytes, createStreamCipher, encryptBody } from '@encrypted-stream/codec/low-level';
+import { encryptingStream } from '@encrypted-stream/codec/node';
 import { bodySource, isInMemory, knownLength, toRequestBody } from './body';
 import type { CommandHandler } from './handler';
 import { assertNoReservedMetadata, encryptionMetadata } from './metadata';

@@ -1,5 +1,6 @@
 import { CopyObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type Keyring, rewrapHeader } from '@encrypted-stream/codec';
+import type { Keyring } from '@encrypted-stream/codec';
+import { rewrapHeader } from '@encrypted-stream/codec/low-level';
 import { EncryptedS3Error, S3ErrorCode } from './errors';
 import { withEncryption } from './markers';
 import { encryptionMetadata, readEncryptionHeader, userMetadata } from './metadata';

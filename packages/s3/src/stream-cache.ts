@@ -1,11 +1,5 @@
-import {
-  type EncryptionContext,
-  type EncryptionHeader,
-  encodeHeader,
-  type Keyring,
-  openStreamCipher,
-  type StreamCipher,
-} from '@encrypted-stream/codec';
+import { type EncryptionContext, type Keyring, openStreamCipher, type StreamCipher } from '@encrypted-stream/codec';
+import { type EncryptionHeader, encodeHeader } from '@encrypted-stream/codec/low-level';
 
 /** Default number of opened streams a plugin keeps (a few hundred bytes each). */
 export const DEFAULT_STREAM_CACHE_SIZE = 256;

@@ -1,22 +1,24 @@
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
-  CHUNK_OVERHEAD,
-  chunkOffset,
   ciphertextSize,
-  collectBytes,
-  createStreamCipher,
   EncryptedStreamError,
-  type EncryptionHeader,
   ErrorCode,
-  encryptBody,
-  encryptingStream,
-  fromDetachedHeader,
   openStreamCipher,
   plaintextSize,
   type StreamCipher,
-  toDetachedHeader,
 } from '@encrypted-stream/codec';
+import {
+  CHUNK_OVERHEAD,
+  chunkOffset,
+  collectBytes,
+  createStreamCipher,
+  type EncryptionHeader,
+  encryptBody,
+  fromDetachedHeader,
+  toDetachedHeader,
+} from '@encrypted-stream/codec/low-level';
+import { encryptingStream } from '@encrypted-stream/codec/node';
 import { bodySource, isInMemory, knownLength, toRequestBody } from './body';
 import { EncryptedS3Error, S3ErrorCode } from './errors';
 import { listAllParts } from './list-parts';

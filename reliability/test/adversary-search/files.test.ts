@@ -13,14 +13,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import {
-  collectBytes,
-  decryptBuffer,
-  decryptStream,
-  encryptBuffer,
-  encryptStream,
-  openEncryptedFile,
-} from '@encrypted-stream/codec';
+import { decryptBuffer, decryptStream, encryptBuffer, encryptStream } from '@encrypted-stream/codec';
+import { collectBytes } from '@encrypted-stream/codec/low-level';
+import { openEncryptedFile } from '@encrypted-stream/codec/node';
 import { BODY_KINDS, bodyMutations, type DetachedStrings, type Layout, layout, METADATA_MUTATIONS } from './mutations';
 import {
   errorCode,

@@ -14,7 +14,8 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { CHUNK_OVERHEAD, DEFAULT_CHUNK_SIZE, LocalKeyring } from '@encrypted-stream/codec';
+import { LocalKeyring } from '@encrypted-stream/codec';
+import { CHUNK_OVERHEAD, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import { METADATA_KEYS } from '@encrypted-stream/s3';
 import { consume, FIGURES_PATH, readAll, recordFigure, type TestBucket, useEncryptedBucket } from '../helpers';
 

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
+import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import type { EncryptionOptions } from '@encrypted-stream/s3';
 import { consume, encryptedClient, type FaultProxy, recordFigure, seededBytes, startFaultProxy } from '../helpers';
 

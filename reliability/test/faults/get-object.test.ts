@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec';
+import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import { EncryptedUpload } from '@encrypted-stream/s3';
 import {
   encryptedClient,

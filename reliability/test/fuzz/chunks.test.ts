@@ -29,24 +29,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  decryptRange,
+  decryptStream,
+  type EncryptionContext,
+  LocalKeyring,
+  openStreamCipher,
+  type StreamCipher,
+} from '@encrypted-stream/codec';
+import {
   CHUNK_OVERHEAD,
   ChunkDecoder,
   type CryptoBackend,
   collectBytes,
   createStreamCipher,
-  DecryptingWriter,
   decryptBody,
-  decryptRange,
-  decryptStream,
-  type EncryptionContext,
   encodeHeader,
   encryptBody,
   getBackend,
-  LocalKeyring,
-  openEncryptedFile,
-  openStreamCipher,
-  type StreamCipher,
-} from '@encrypted-stream/codec';
+} from '@encrypted-stream/codec/low-level';
+import { DecryptingWriter, openEncryptedFile } from '@encrypted-stream/codec/node';
 import fc from 'fast-check';
 import { type ByteMutation, byteMutations, mutateBytes } from './mutations';
 import {

@@ -21,15 +21,16 @@
  *   present (names compared case-insensitively), ES_MALFORMED if only some are,
  *   else as `fromDetachedHeader` of the values it picked.
  */
+
+import { LocalKeyring } from '@encrypted-stream/codec';
 import {
   createStreamCipher,
   decodeHeader,
   type EncryptionHeader,
   encodeHeader,
   fromDetachedHeader,
-  LocalKeyring,
   toDetachedHeader,
-} from '@encrypted-stream/codec';
+} from '@encrypted-stream/codec/low-level';
 import { METADATA_KEYS, readEncryptionHeader } from '@encrypted-stream/s3';
 import fc from 'fast-check';
 import { encodeStreamHeader, makeEncryptionHeader, parseStreamHeader } from '../../../packages/codec/src/format/header';

@@ -21,7 +21,9 @@
  *   a header that was really issued for this keyring (its data key, its context:
  *   with `context: 'location'`, exactly its bucket and key).
  */
-import { createStreamCipher, type DetachedHeader, LocalKeyring, toDetachedHeader } from '@encrypted-stream/codec';
+
+import { LocalKeyring } from '@encrypted-stream/codec';
+import { createStreamCipher, type DetachedHeader, toDetachedHeader } from '@encrypted-stream/codec/low-level';
 import fc from 'fast-check';
 import { type ResolvedOptions, resolveOptions } from '../../../packages/s3/src/options';
 import { type ByteRange, formatRange, parseContentRange, parseRange } from '../../../packages/s3/src/ranges';

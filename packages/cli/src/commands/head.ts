@@ -1,4 +1,5 @@
-import { CHUNK_OVERHEAD, ErrorCode, openStreamCipher } from '@encrypted-stream/codec';
+import { ErrorCode, openStreamCipher } from '@encrypted-stream/codec';
+import { CHUNK_OVERHEAD } from '@encrypted-stream/codec/low-level';
 import { userMetadata } from '@encrypted-stream/s3';
 import type { Command } from '../command';
 import { usageError } from '../exit-codes';

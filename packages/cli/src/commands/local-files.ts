@@ -1,4 +1,6 @@
-import { createStreamCipher, decryptStream, encryptStream, openEncryptedFile } from '@encrypted-stream/codec';
+import { decryptStream, encryptStream } from '@encrypted-stream/codec';
+import { createStreamCipher } from '@encrypted-stream/codec/low-level';
+import { openEncryptedFile } from '@encrypted-stream/codec/node';
 import { writeAtomically } from '../atomic-file';
 import { writeOutput } from '../atomic-output';
 import type { Command } from '../command';

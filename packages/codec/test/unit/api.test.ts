@@ -1,7 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as codec from '../../src';
+import * as root from '../../src';
+import * as lowLevel from '../../src/low-level';
+
+/** The names of both entries a dependant can import. */
+const codec = { ...root, ...lowLevel };
+
 import type { CryptoBackend } from '../../src/crypto/backend/backend';
 import type { Keyring } from '../../src/crypto/keyring';
 import { createStreamCipher, openStreamCipher, type StreamCipher } from '../../src/crypto/stream-cipher';

@@ -47,7 +47,7 @@ describe('codec layers', () => {
     },
   );
 
-  test.each(['low-level.ts'])('the %s entry reaches nothing of node/', (entry) => {
+  test.each(['index.ts', 'low-level.ts'])('the %s entry reaches nothing of node/', (entry) => {
     expect(specifiers(readFileSync(join(SRC, entry), 'utf8')).filter((s) => s.startsWith('./node'))).toEqual([]);
   });
 
@@ -59,5 +59,18 @@ describe('codec layers', () => {
       .filter((target) => !target.startsWith(SRC + sep) || (rank(target) ?? Number.POSITIVE_INFINITY) > own)
       .map((target) => relative(SRC, target));
     expect(higher).toEqual([]);
+  });
+});
+
+describe('codec entries', () => {
+  test('the root entry exports at most 25 names', () => {
+    const text = readFileSync(join(SRC, 'index.ts'), 'utf8');
+    const names = [...code(text).matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)].flatMap((m) =>
+      (m[1] as string)
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    );
+    expect(names.length).toBeLessThanOrEqual(25);
   });
 });

@@ -1,11 +1,5 @@
-import {
-  createStreamCipher,
-  type EncryptedStreamError,
-  type EncryptionHeader,
-  ErrorCode,
-  FormatError,
-  LocalKeyring,
-} from '@encrypted-stream/codec';
+import { type EncryptedStreamError, ErrorCode, FormatError, LocalKeyring } from '@encrypted-stream/codec';
+import { createStreamCipher, type EncryptionHeader } from '@encrypted-stream/codec/low-level';
 import {
   assertNoReservedMetadata,
   encryptionMetadata,

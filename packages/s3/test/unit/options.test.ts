@@ -1,4 +1,5 @@
-import { DEFAULT_CHUNK_SIZE, type Keyring } from '@encrypted-stream/codec';
+import type { Keyring } from '@encrypted-stream/codec';
+import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import { assertPartSize, DEFAULT_PART_SIZE, type EncryptionOptions, resolveOptions } from '../../src/options';
 import { testKeyring } from '../helpers/common';
 

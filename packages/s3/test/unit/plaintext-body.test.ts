@@ -1,12 +1,6 @@
 import { Readable } from 'node:stream';
-import {
-  createStreamCipher,
-  EncryptedStreamError,
-  ErrorCode,
-  encryptBody,
-  RangeDecoder,
-  type StreamCipher,
-} from '@encrypted-stream/codec';
+import { EncryptedStreamError, ErrorCode, type StreamCipher } from '@encrypted-stream/codec';
+import { createStreamCipher, encryptBody, RangeDecoder } from '@encrypted-stream/codec/low-level';
 import { toPlaintextBody } from '../../src/body';
 import { bytesOf, C, concat, filler, rejection, STRIDE, testKeyring } from '../helpers/common';
 

@@ -10,18 +10,14 @@ import {
   type SelectObjectContentCommandInput,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import { ciphertextSize, ErrorCode, encryptStream, LocalKeyring, openStreamCipher } from '@encrypted-stream/codec';
 import {
-  ciphertextSize,
   collectBytes,
   createStreamCipher,
   decodeHeader,
   decryptBody,
-  ErrorCode,
   encryptBody,
-  encryptStream,
-  LocalKeyring,
-  openStreamCipher,
-} from '@encrypted-stream/codec';
+} from '@encrypted-stream/codec/low-level';
 import { createEncryptedS3Client } from '../../src/client';
 import { EncryptedS3Error, S3ErrorCode } from '../../src/errors';
 import { withEncryption } from '../../src/markers';

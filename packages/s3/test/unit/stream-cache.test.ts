@@ -1,17 +1,19 @@
 import {
   ContextMismatchError,
-  createStreamCipher,
-  decryptBody,
   type EncryptionContext,
-  type EncryptionHeader,
   ErrorCode,
-  encryptBody,
   type Keyring,
   LocalKeyring,
-  rewrapHeader,
   type StreamCipher,
-  type WrappedKey,
 } from '@encrypted-stream/codec';
+import {
+  createStreamCipher,
+  decryptBody,
+  type EncryptionHeader,
+  encryptBody,
+  rewrapHeader,
+  type WrappedKey,
+} from '@encrypted-stream/codec/low-level';
 import { StreamCache } from '../../src/stream-cache';
 import { bytesOf, C, failureCode, filler, MASTER_KEY, rejection, testKeyring } from '../helpers/common';
 

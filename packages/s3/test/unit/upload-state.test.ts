@@ -5,15 +5,13 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   ciphertextSize,
-  decryptBody,
   ErrorCode,
-  fromDetachedHeader,
   KeyError,
   LocalKeyring,
   openStreamCipher,
   type StreamCipher,
-  toDetachedHeader,
 } from '@encrypted-stream/codec';
+import { decryptBody, fromDetachedHeader, toDetachedHeader } from '@encrypted-stream/codec/low-level';
 import { EncryptedS3Error, S3ErrorCode } from '../../src/errors';
 import { encryptionMetadata, readEncryptionHeader } from '../../src/metadata';
 import { type EncryptionOptions, resolveOptions } from '../../src/options';
