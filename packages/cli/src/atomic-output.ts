@@ -1,7 +1,6 @@
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { writeAtomically } from './atomic-file';
-import type { FileWriter } from './file-writer';
+import { type FileWriter, writeAtomically } from '@encrypted-stream/codec/node';
 
 /**
  * Writes `pieces` to `path` (or stdout for `-`): atomically, see

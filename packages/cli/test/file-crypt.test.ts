@@ -17,9 +17,7 @@ import {
   encodeHeader,
   encryptBody,
 } from '@encrypted-stream/codec/low-level';
-import { writeAtomically } from '../src/atomic-file';
-import { decryptFile } from '../src/file-decrypt';
-import { encryptFile, type FileCryptOptions } from '../src/file-encrypt';
+import { decryptFile, encryptFile, type FileCryptOptions, writeAtomically } from '@encrypted-stream/codec/node';
 import { flipByte, freshDir, listDir, randomData, useTempDir } from './helpers/files';
 
 const dir = useTempDir('crypt');

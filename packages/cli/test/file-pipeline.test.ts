@@ -7,10 +7,8 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { writeAtomically } from '../src/atomic-file';
+import { FileWriter, readBlocks, writeAtomically } from '@encrypted-stream/codec/node';
 import { writeOutput } from '../src/atomic-output';
-import { readBlocks } from '../src/block-reader';
-import { FileWriter } from '../src/file-writer';
 import { freshDir, listDir, randomData, useTempDir } from './helpers/files';
 
 const dir = useTempDir('pipeline');

@@ -1,13 +1,10 @@
 import { decryptStream, encryptStream } from '@encrypted-stream/codec';
 import { createStreamCipher } from '@encrypted-stream/codec/low-level';
-import { openEncryptedFile } from '@encrypted-stream/codec/node';
-import { writeAtomically } from '../atomic-file';
+import { decryptFile, encryptFile, openEncryptedFile, writeAtomically } from '@encrypted-stream/codec/node';
 import { writeOutput } from '../atomic-output';
 import type { Command } from '../command';
 import { stringOption } from '../command';
 import { CliError, ExitCode, usageError } from '../exit-codes';
-import { decryptFile } from '../file-decrypt';
-import { encryptFile } from '../file-encrypt';
 import { closeInput, openInput } from '../local-input';
 import { counted, Progress } from '../progress';
 import { parseRangeArgument, parseSize, resolveRangeArgument } from '../sizes';

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { LocalKeyring } from '@encrypted-stream/codec';
+import { readFully } from '@encrypted-stream/codec/node';
 import { DEFAULT_PART_SIZE, EncryptedMultipartUpload } from '@encrypted-stream/s3';
 import type { Command, OptionValues } from '../command';
 import { stringOption } from '../command';
@@ -205,12 +206,8 @@ const partLength = (n: number, partSize: number, size: number) =>
 async function readPart(handle: Awaited<ReturnType<typeof open>>, n: number, partSize: number, size: number) {
   const length = partLength(n, partSize, size);
   const buffer = Buffer.allocUnsafe(length);
-  let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await handle.read(buffer, filled, length - filled, (n - 1) * partSize + filled);
-    if (bytesRead === 0) throw new CliError(ExitCode.SOURCE_CHANGED, 'the source file shrank during the upload');
-    filled += bytesRead;
-  }
+  const read = await readFully(handle, buffer, (n - 1) * partSize);
+  if (read.length < length) throw new CliError(ExitCode.SOURCE_CHANGED, 'the source file shrank during the upload');
   return buffer;
 }
 

@@ -25,6 +25,7 @@ export function u32(value: number): Uint8Array {
   return out;
 }
 
+/** UTF-8 bytes of `text`. */
 export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 const B64URL = /^[A-Za-z0-9_-]*$/;

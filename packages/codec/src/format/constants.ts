@@ -22,8 +22,12 @@ export const FLAG_SIZE_RECORDED = 0x01;
 export const STREAM_ID_SIZE = 32;
 export const COMMITMENT_SIZE = 32;
 export const CONTEXT_TAG_SIZE = 16;
+/** Longest key id, in UTF-8 bytes (FORMAT.md §3). */
 export const MAX_KEY_ID_LENGTH = 200;
+/** Longest wrapped data key a self-contained header holds (FORMAT.md §3). */
 export const MAX_WRAPPED_KEY_LENGTH = 1024;
+/** Longest self-contained prefix (FORMAT.md §3: header, then length-prefixed key id and wrapped key): one read holds it. */
+export const MAX_PREFIX_SIZE = HEADER_SIZE + 1 + MAX_KEY_ID_LENGTH + 2 + MAX_WRAPPED_KEY_LENGTH;
 /** Longest wrapped key that fits the detached `w` value (252 base64url chars). */
 export const MAX_DETACHED_WRAPPED_KEY_LENGTH = 189;
 

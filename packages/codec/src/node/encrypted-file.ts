@@ -1,12 +1,9 @@
 import { open } from 'node:fs/promises';
 import { type OpenOptions, openStreamCipher, type StreamCipher } from '../crypto/stream-cipher';
-import { HEADER_SIZE, MAX_KEY_ID_LENGTH, MAX_WRAPPED_KEY_LENGTH } from '../format/constants';
+import { MAX_PREFIX_SIZE } from '../format/constants';
 import { encodeHeader } from '../format/header';
 import { readHeader } from '../io/decrypt';
 import { decryptRange, verifiedPlaintextSize } from '../io/random-access';
-
-/** Longest possible self-contained prefix: one read always holds it. */
-const MAX_PREFIX = HEADER_SIZE + 1 + MAX_KEY_ID_LENGTH + 2 + MAX_WRAPPED_KEY_LENGTH;
 
 /**
  * A self-contained encrypted file opened for random access.
@@ -36,7 +33,7 @@ export async function openEncryptedFile(path: string, options: OpenOptions): Pro
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
       return buffer.subarray(0, bytesRead);
     };
-    const { header } = await readHeader(await readAt(0, Math.min(size, MAX_PREFIX)));
+    const { header } = await readHeader(await readAt(0, Math.min(size, MAX_PREFIX_SIZE)));
     const cipher = await openStreamCipher(header, options);
     const prefix = encodeHeader(header).length;
     const bodySize = size - prefix;

@@ -1,12 +1,12 @@
-import { type OpenOptions, openStreamCipher, readHeader } from '@encrypted-stream/codec';
-import { CHUNK_OVERHEAD, ChunkDecoder, encodeHeader, HEADER_SIZE } from '@encrypted-stream/codec/low-level';
-import { DEFAULT_READ_SIZE, fill, readBlocks, wholeUnits } from './block-reader';
+import { type OpenOptions, openStreamCipher } from '../crypto/stream-cipher';
+import { ChunkDecoder } from '../engine/chunk-decoder';
+import { CHUNK_OVERHEAD, MAX_PREFIX_SIZE } from '../format/constants';
+import { encodeHeader } from '../format/header';
+import { readHeader } from '../io/decrypt';
+import { DEFAULT_READ_SIZE, readBlocks, readFully, wholeUnits } from './block-reader';
 import type { FileCryptOptions } from './file-encrypt';
 import type { FileWriter } from './file-writer';
 import type { PositionalFile } from './positional-file';
-
-/** Longest self-contained prefix (FORMAT.md §3: key id ≤ 200 bytes, wrapped key ≤ 1024): one read holds it. */
-const MAX_PREFIX = HEADER_SIZE + 1 + 200 + 2 + 1024;
 
 /**
  * Decrypts the open self-contained encrypted file `input` to `writer`, reading
@@ -22,7 +22,7 @@ export async function decryptFile(
   options: FileCryptOptions = {},
 ): Promise<void> {
   const { onRead, readSize = DEFAULT_READ_SIZE } = options;
-  const { header } = await readHeader(await fill(input, Buffer.allocUnsafe(MAX_PREFIX), 0));
+  const { header } = await readHeader(await readFully(input, Buffer.allocUnsafe(MAX_PREFIX_SIZE), 0));
   const cipher = await openStreamCipher(header, keys);
   const start = encodeHeader(header).length;
   onRead?.(start);

@@ -1,5 +1,6 @@
-import type { StreamCipher } from '@encrypted-stream/codec';
-import { BodyEncoder, encodeHeader } from '@encrypted-stream/codec/low-level';
+import type { StreamCipher } from '../crypto/stream-cipher';
+import { BodyEncoder } from '../engine/body-encoder';
+import { encodeHeader } from '../format/header';
 import { DEFAULT_READ_SIZE, readBlocks, wholeUnits } from './block-reader';
 import type { FileWriter } from './file-writer';
 import type { PositionalFile } from './positional-file';

@@ -40,15 +40,23 @@ export async function* readBlocks(
   }
 }
 
-/** {@link fill}, its failure marked handled until the generator awaits it (the caller may be busy elsewhere). */
+/** {@link readFully}, its failure marked handled until the generator awaits it (the caller may be busy elsewhere). */
 function prefetch(file: Pick<PositionalFile, 'read'>, buffer: Buffer, position: number): Promise<Uint8Array> {
-  const read = fill(file, buffer, position);
+  const read = readFully(file, buffer, position);
   read.catch(() => {});
   return read;
 }
 
-/** Reads into all of `buffer` from `position`, stopping early only at the end of the file. */
-export async function fill(file: Pick<PositionalFile, 'read'>, buffer: Buffer, position: number): Promise<Uint8Array> {
+/**
+ * Reads into all of `buffer` from `position`, stopping early only at the end
+ * of the file: the one loop over positioned reads, which may return fewer bytes.
+ * @public
+ */
+export async function readFully(
+  file: Pick<PositionalFile, 'read'>,
+  buffer: Uint8Array,
+  position: number,
+): Promise<Uint8Array> {
   let filled = 0;
   while (filled < buffer.length) {
     const { bytesRead } = await file.read(buffer, filled, buffer.length - filled, position + filled);
