@@ -6,6 +6,7 @@
  * reliably interrupted mid-way on any machine.
  */
 import {
+  appendFileSync,
   closeSync,
   existsSync,
   openSync,
@@ -296,7 +297,9 @@ test('a source written to during the upload: not completed (exit 6), the upload 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const grown = Buffer.concat([data, Buffer.from('appended while uploading')]);
-  writeFileSync(file, grown); // same inode, new size and times; the parts read so far are of the old version
+  // Appended in place: same inode, new size and times; the parts read so far are of the old version.
+  // (writeFileSync would truncate first, and a part read at that moment sees a shrunk file.)
+  appendFileSync(file, grown.subarray(data.length));
   expectOneLineError(
     await running.done,
     EXIT.SOURCE_CHANGED,
