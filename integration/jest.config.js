@@ -5,16 +5,11 @@
  */
 module.exports = {
   testEnvironment: 'node',
+  // Workspace packages resolve through their package.json exports, to their TypeScript sources.
+  testEnvironmentOptions: { customExportConditions: ['node', 'node-addons', '@encrypted-stream/source'] },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
-  moduleNameMapper: {
-    '^@encrypted-stream/codec$': '<rootDir>/../packages/codec/src/index.ts',
-    '^@encrypted-stream/codec/node$': '<rootDir>/../packages/codec/src/node.ts',
-    '^@encrypted-stream/codec/low-level$': '<rootDir>/../packages/codec/src/low-level.ts',
-    '^@encrypted-stream/s3$': '<rootDir>/../packages/s3/src/index.ts',
-    '^@encrypted-stream/gateway$': '<rootDir>/../packages/gateway/src/index.ts',
-  },
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   testTimeout: 120000,

@@ -1,12 +1,9 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
+  // Workspace packages resolve through their package.json exports, to their TypeScript sources.
+  testEnvironmentOptions: { customExportConditions: ['node', 'node-addons', '@encrypted-stream/source'] },
   roots: ['<rootDir>/test'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
-  moduleNameMapper: {
-    '^@encrypted-stream/codec$': '<rootDir>/../codec/src/index.ts',
-    '^@encrypted-stream/codec/node$': '<rootDir>/../codec/src/node.ts',
-    '^@encrypted-stream/codec/low-level$': '<rootDir>/../codec/src/low-level.ts',
-  },
   testTimeout: 60000,
 };

@@ -18,7 +18,7 @@ import {
   s3SettingsFromEnv as endpointFromEnv,
   NO_SERVER_MESSAGE,
   type S3Settings as S3Endpoint,
-} from '@encrypted-stream/test-support/src/s3-settings';
+} from '@encrypted-stream/test-support/s3-settings';
 import type { StartedLocalStackContainer } from '@testcontainers/localstack';
 
 /** The integration suite's names for the shared settings helpers (see `@encrypted-stream/test-support`). */
@@ -28,7 +28,7 @@ export {
   type S3Settings as S3Endpoint,
   s3SettingsEnv as endpointEnv,
   s3SettingsFromEnv as endpointFromEnv,
-} from '@encrypted-stream/test-support/src/s3-settings';
+} from '@encrypted-stream/test-support/s3-settings';
 
 /** The LocalStack image started when no server is configured and Docker answers. */
 export const LOCALSTACK_IMAGE = 'localstack/localstack:3';

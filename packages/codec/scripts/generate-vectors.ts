@@ -50,7 +50,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CryptoBackend, RandomSource } from '../src/crypto/backend/backend';
 import { createLibsodiumBackend } from '../src/crypto/backend/libsodium-backend';
-import { createNativeBackend } from '../src/crypto/backend/native-backend';
+import { createNativeBackend } from '../src/node/native-backend';
 import { loadSodium, type Sodium } from '../src/crypto/backend/sodium';
 import type { Keyring } from '../src/crypto/keyring';
 import { LocalKeyring } from '../src/crypto/local-keyring';

@@ -3,13 +3,14 @@ import { join, relative, resolve, sep } from 'node:path';
 
 /**
  * The codec is built in layers, each importing only those beneath it:
- * format < crypto < engine < io < node. Only `node/` (and the native crypto
- * backend, Node's fast path) may touch `node:` modules or `Buffer`, so that
- * everything else runs in any JavaScript runtime.
+ * format < crypto < engine < io < node. Only `node/` (which holds the native
+ * crypto backend, Node's fast path, reached through package.json `imports`)
+ * may touch `node:` modules or `Buffer`, so that everything else runs in any
+ * JavaScript runtime.
  */
 const SRC = resolve(__dirname, '../../src');
 const LAYERS = ['format', 'crypto', 'engine', 'io', 'node'] as const;
-const NODE_ALLOWED = ['node/', 'crypto/backend/native-backend.ts'];
+const NODE_ALLOWED = ['node/'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
@@ -46,6 +47,28 @@ describe('codec layers', () => {
       expect(code(text).match(/\bBuffer\b/g) ?? []).toEqual([]);
     },
   );
+
+  test('outside node/, the only packages imported are libsodium and #native-backend', () => {
+    const outside = files.filter(
+      ({ path }) => !NODE_ALLOWED.some((allowed) => path.startsWith(allowed)) && path !== 'node.ts',
+    );
+    const bare = new Set(
+      outside.flatMap(({ file }) => specifiers(readFileSync(file, 'utf8')).filter((s) => !s.startsWith('.'))),
+    );
+    expect([...bare].sort()).toEqual(['#native-backend', 'libsodium-wrappers-sumo']);
+  });
+
+  test('#native-backend is node/ under Node and the libsodium-only stub elsewhere, built and from source', () => {
+    const manifest = JSON.parse(readFileSync(resolve(SRC, '../package.json'), 'utf8'));
+    expect(manifest.imports['#native-backend']).toEqual({
+      '@encrypted-stream/source': {
+        node: './src/node/native-backend.ts',
+        default: './src/crypto/backend/no-native-backend.ts',
+      },
+      node: './dist/node/native-backend.js',
+      default: './dist/crypto/backend/no-native-backend.js',
+    });
+  });
 
   test.each(['index.ts', 'low-level.ts'])('the %s entry reaches nothing of node/', (entry) => {
     expect(specifiers(readFileSync(join(SRC, entry), 'utf8')).filter((s) => s.startsWith('./node'))).toEqual([]);

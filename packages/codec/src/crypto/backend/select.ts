@@ -1,19 +1,18 @@
+// Resolved per runtime by package.json `imports`: node:crypto's AEAD under Node, nothing elsewhere.
+import { nativeBackend } from '#native-backend';
 import type { CryptoBackend } from './backend';
 import { createLibsodiumBackend } from './libsodium-backend';
-import { createNativeBackend, nativeChaChaAvailable } from './native-backend';
 import { loadSodium } from './sodium';
 
 let chosen: Promise<CryptoBackend> | undefined;
 
 /**
  * The fastest backend this runtime supports: native where node:crypto has
- * chacha20-poly1305, libsodium otherwise. Both write identical bytes.
+ * chacha20-poly1305, libsodium's WebAssembly otherwise. Both write identical bytes.
  * @public
  */
 export function defaultBackend(): Promise<CryptoBackend> {
-  chosen ??= loadSodium().then((sodium) =>
-    nativeChaChaAvailable() ? createNativeBackend(sodium) : createLibsodiumBackend(sodium),
-  );
+  chosen ??= loadSodium().then((sodium) => (nativeBackend ?? createLibsodiumBackend)(sodium));
   return chosen;
 }
 
@@ -24,6 +23,6 @@ export function defaultBackend(): Promise<CryptoBackend> {
 export async function getBackend(name: CryptoBackend['name']): Promise<CryptoBackend> {
   const sodium = await loadSodium();
   if (name === 'libsodium') return createLibsodiumBackend(sodium);
-  if (!nativeChaChaAvailable()) throw new RangeError('node:crypto chacha20-poly1305 is not available here');
-  return createNativeBackend(sodium);
+  if (!nativeBackend) throw new RangeError('the native backend needs Node with node:crypto chacha20-poly1305');
+  return nativeBackend(sodium);
 }

@@ -2,7 +2,7 @@
  * The one escaping helper every printed line goes through: control and bidi
  * characters become visible escapes; JSON stays the same document.
  */
-import { printable, printableJson } from '../src/terminal-text';
+import { printable, printableJson } from '../../src/terminal-text';
 
 describe('printable', () => {
   test.each([

@@ -8,8 +8,8 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { FileWriter, readBlocks, writeAtomically } from '@encrypted-stream/codec/node';
-import { writeOutput } from '../src/atomic-output';
-import { freshDir, listDir, randomData, useTempDir } from './helpers/files';
+import { writeOutput } from '../../src/atomic-output';
+import { freshDir, listDir, randomData, useTempDir } from '../helpers/files';
 
 const dir = useTempDir('pipeline');
 

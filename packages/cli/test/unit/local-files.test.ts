@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { createWriteStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EXIT, expectOk, expectOneLineError, jsonOf, run, start } from './helpers/cli';
-import { flipByte, freshDir, listDir, randomData, selfContainedSize, useTempDir } from './helpers/files';
+import { EXIT, expectOk, expectOneLineError, jsonOf, run, start } from '../helpers/cli';
+import { flipByte, freshDir, listDir, randomData, selfContainedSize, useTempDir } from '../helpers/files';
 
 const dir = useTempDir('local');
 const path = (name: string) => join(dir.path, name);

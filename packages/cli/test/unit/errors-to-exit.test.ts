@@ -12,9 +12,9 @@ import {
   KeyError,
 } from '@encrypted-stream/codec';
 import { S3ErrorCode } from '@encrypted-stream/s3';
-import { describeError, reportedFailure } from '../src/errors-to-exit';
-import { CliError } from '../src/exit-codes';
-import { EXIT } from './helpers/cli';
+import { describeError, reportedFailure } from '../../src/errors-to-exit';
+import { CliError } from '../../src/exit-codes';
+import { EXIT } from '../helpers/cli';
 
 test.each([
   [new AuthenticationError('chunk 3 failed authentication'), EXIT.INTEGRITY],

@@ -3,8 +3,8 @@
  */
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXIT, expectOk, expectOneLineError, jsonOf, run } from './helpers/cli';
-import { useTempDir } from './helpers/files';
+import { EXIT, expectOk, expectOneLineError, jsonOf, run } from '../helpers/cli';
+import { useTempDir } from '../helpers/files';
 
 interface KeyringFile {
   version: number;

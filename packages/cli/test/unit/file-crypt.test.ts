@@ -18,7 +18,7 @@ import {
   encryptBody,
 } from '@encrypted-stream/codec/low-level';
 import { decryptFile, encryptFile, type FileCryptOptions, writeAtomically } from '@encrypted-stream/codec/node';
-import { flipByte, freshDir, listDir, randomData, useTempDir } from './helpers/files';
+import { flipByte, freshDir, listDir, randomData, useTempDir } from '../helpers/files';
 
 const dir = useTempDir('crypt');
 const keyring = LocalKeyring.single('crypt-test', new Uint8Array(32).fill(7));

@@ -1,4 +1,4 @@
-import { resolveObjectPath } from '../src/object-path';
+import { resolveObjectPath } from '../../src/object-path';
 
 describe('resolveObjectPath with an allow-list', () => {
   const scope = { allow: ['media/pub', 'media/docs/', 'open'] };

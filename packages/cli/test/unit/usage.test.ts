@@ -4,8 +4,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXIT, expectOk, expectOneLineError, run } from './helpers/cli';
-import { useTempDir } from './helpers/files';
+import { EXIT, expectOk, expectOneLineError, run } from '../helpers/cli';
+import { useTempDir } from '../helpers/files';
 
 const dir = useTempDir('usage');
 const path = (name: string) => join(dir.path, name);

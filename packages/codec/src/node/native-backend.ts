@@ -1,6 +1,6 @@
 import * as nodeCrypto from 'node:crypto';
-import type { CryptoBackend, RandomSource } from './backend';
-import type { Sodium } from './sodium';
+import type { CryptoBackend, RandomSource } from '../crypto/backend/backend';
+import type { Sodium } from '../crypto/backend/sodium';
 
 const TAG_LENGTH = 16;
 
@@ -199,3 +199,11 @@ export function createNativeBackend(sodium: Sodium, random?: RandomSource): Cryp
     equal: (a, b) => a.length === b.length && nodeCrypto.timingSafeEqual(a, b),
   };
 }
+
+/**
+ * What the core's backend selection finds behind `#native-backend` under Node
+ * (package.json `imports`): the native factory where node:crypto has the AEAD.
+ */
+export const nativeBackend: ((sodium: Sodium) => CryptoBackend) | undefined = nativeChaChaAvailable()
+  ? (sodium) => createNativeBackend(sodium)
+  : undefined;
