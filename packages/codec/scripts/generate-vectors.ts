@@ -50,7 +50,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CryptoBackend, RandomSource } from '../src/crypto/backend/backend';
 import { createLibsodiumBackend } from '../src/crypto/backend/libsodium-backend';
-import { createNativeBackend } from '../src/node/native-backend';
 import { loadSodium, type Sodium } from '../src/crypto/backend/sodium';
 import type { Keyring } from '../src/crypto/keyring';
 import { LocalKeyring } from '../src/crypto/local-keyring';
@@ -71,6 +70,7 @@ import {
 } from '../src/format/header';
 import { encryptBuffer, encryptStream } from '../src/io/encrypt';
 import { collectBytes } from '../src/io/sources';
+import { createNativeBackend } from '../src/node/native-backend';
 
 export type BackendName = 'native' | 'libsodium';
 

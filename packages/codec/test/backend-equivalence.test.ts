@@ -2,10 +2,10 @@ import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import type { CryptoBackend } from '../src/crypto/backend/backend';
 import { createLibsodiumBackend } from '../src/crypto/backend/libsodium-backend';
-import { createNativeBackend } from '../src/node/native-backend';
 import { loadSodium, type Sodium } from '../src/crypto/backend/sodium';
 import { decryptBuffer } from '../src/io/decrypt';
 import { encryptBuffer, encryptStream } from '../src/io/encrypt';
+import { createNativeBackend } from '../src/node/native-backend';
 import { collect, concat, hex, keyring, seeded, splitAt } from './helpers';
 
 let sodium: Sodium;

@@ -2,11 +2,11 @@ import { Writable } from 'node:stream';
 import { type BackendName, seededBackend } from '../scripts/generate-vectors';
 import type { CryptoBackend } from '../src/crypto/backend/backend';
 import { createLibsodiumBackend } from '../src/crypto/backend/libsodium-backend';
-import { createNativeBackend } from '../src/node/native-backend';
 import { loadSodium } from '../src/crypto/backend/sodium';
 import { LocalKeyring } from '../src/crypto/local-keyring';
 import { CHUNK_OVERHEAD } from '../src/format/constants';
 import { EncryptedStreamError } from '../src/format/errors';
+import { createNativeBackend } from '../src/node/native-backend';
 
 export { type BackendName, seededBackend, seededRandom } from '../scripts/generate-vectors';
 
