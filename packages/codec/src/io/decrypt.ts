@@ -7,6 +7,50 @@ import { decodeHeader, type EncryptionHeader } from '../format/header';
 import { asPiece, iteratesItself } from './pieces';
 import { type ByteSource, collectBytes, toByteIterable } from './sources';
 
+/** What the decryption loop needs of the engine: {@link ChunkDecoder} and {@link RangeDecoder} both fit. */
+interface PieceDecoder {
+  push(piece: Uint8Array): readonly Uint8Array[];
+  finish(): readonly Uint8Array[];
+}
+
+/**
+ * The one decryption loop every streaming decryptor runs: feeds `decoder` the
+ * pieces already read (`rest`), then the rest of `iterator`, yielding what
+ * authenticated. On an error or an early stop, releases the source (a file, a socket).
+ */
+async function* decryptPieces(
+  decoder: PieceDecoder,
+  rest: readonly Uint8Array[],
+  iterator: AsyncIterator<Uint8Array | string>,
+): AsyncGenerator<Uint8Array> {
+  let exhausted = false;
+  try {
+    for (const piece of rest) {
+      const out = decoder.push(piece);
+      for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
+    }
+    // Plain loops rather than `yield*` over arrays (an async-from-sync iterator per piece),
+    // and iterator.next() awaited here rather than in nextPiece(): one promise hop less per piece.
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      const value = asPiece(next.value);
+      const out = decoder.push(value instanceof Uint8Array ? value : await value);
+      for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
+    }
+    exhausted = true;
+    const out = decoder.finish();
+    for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
+  } finally {
+    if (!exhausted) await iterator.return?.();
+  }
+}
+
+/** The source's pieces: iterated directly when that is what toByteIterable() would do (see iteratesItself). */
+function piecesOf(source: ByteSource): AsyncIterator<Uint8Array | string> {
+  return iteratesItself(source) ? source[Symbol.asyncIterator]() : toByteIterable(source);
+}
+
 /**
  * Decrypts a chunked body (detached framing, or a byte range of it, trimmed
  * with `skip`/`length` when given). Yields each chunk's plaintext only after
@@ -14,21 +58,12 @@ import { type ByteSource, collectBytes, toByteIterable } from './sources';
  * ES_TRUNCATED rather than ending short.
  * @public
  */
-export async function* decryptBody(
+export function decryptBody(
   cipher: StreamCipher,
   source: ByteSource,
   options: RangeDecoderOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  const decoder = new RangeDecoder(cipher, options);
-  // Plain loops rather than `yield*` over arrays (an async-from-sync iterator per piece),
-  // and the source iterated directly where toByteIterable() would just do that.
-  for await (const item of iteratesItself(source) ? source : toByteIterable(source)) {
-    const piece = asPiece(item);
-    const out = decoder.push(piece instanceof Uint8Array ? piece : await piece);
-    for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
-  }
-  const out = decoder.finish();
-  for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
+  return decryptPieces(new RangeDecoder(cipher, options), [], piecesOf(source));
 }
 
 /**
@@ -48,8 +83,7 @@ async function nextPiece(iterator: AsyncIterator<Uint8Array | string>): Promise<
 }
 
 async function splitHeader(source: ByteSource): Promise<SplitHeader> {
-  // Iterated directly when that is what toByteIterable() would do (see iteratesItself).
-  const iterator = iteratesItself(source) ? source[Symbol.asyncIterator]() : toByteIterable(source);
+  const iterator = piecesOf(source);
   const queue = new ByteQueue();
   let parsed: ReturnType<typeof decodeHeader>;
   try {
@@ -101,31 +135,14 @@ export async function readHeader(
  */
 export async function* decryptStream(source: ByteSource, options: OpenOptions): AsyncGenerator<Uint8Array> {
   const { header, rest, iterator } = await splitHeader(source);
-  let exhausted = false;
+  let cipher: StreamCipher;
   try {
-    const cipher = await openStreamCipher(header, options);
-    // What decryptBody(cipher, readHeader(source).body) does, without the two
-    // generator levels in between (each costs a few promise jobs per piece).
-    const decoder = new ChunkDecoder(cipher, { plaintextSize: cipher.header.stream.plaintextSize });
-    for (const piece of rest) {
-      const out = decoder.push(piece);
-      for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
-    }
-    for (;;) {
-      // iterator.next() awaited here rather than in nextPiece(): one promise hop less per piece.
-      const next = await iterator.next();
-      if (next.done) break;
-      const value = asPiece(next.value);
-      const out = decoder.push(value instanceof Uint8Array ? value : await value);
-      for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
-    }
-    exhausted = true;
-    const out = decoder.finish();
-    for (let i = 0; i < out.length; i++) yield out[i] as Uint8Array;
-  } finally {
-    // On an error or an early stop, release the source (a file, a socket).
-    if (!exhausted) await iterator.return?.();
+    cipher = await openStreamCipher(header, options);
+  } catch (error) {
+    await iterator.return?.(); // release the source (a file, a socket)
+    throw error;
   }
+  yield* decryptPieces(new ChunkDecoder(cipher, { plaintextSize: cipher.header.stream.plaintextSize }), rest, iterator);
 }
 
 /**
