@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DEFAULT_CHUNK_SIZE, fromDetachedHeader } from '@encrypted-stream/codec/low-level';
-import { EncryptedMultipartUpload, EncryptedUpload, METADATA_KEYS } from '@encrypted-stream/s3';
+import { EncryptedMultipartUpload, METADATA_KEYS } from '@encrypted-stream/s3';
+import { EncryptedUpload } from '@encrypted-stream/s3/upload';
 import { contains, markedBytes, newKeyring, useEncryptedBucket } from '@encrypted-stream/test-support';
 import { getBytes, getRaw, type RawObject } from './helpers/objects';
 

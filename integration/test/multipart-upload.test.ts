@@ -13,7 +13,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { ciphertextSize } from '@encrypted-stream/codec';
 import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
-import { EncryptedUpload, type EncryptedUploadProgress, METADATA_KEYS } from '@encrypted-stream/s3';
+import { METADATA_KEYS } from '@encrypted-stream/s3';
+import { EncryptedUpload, type EncryptedUploadProgress } from '@encrypted-stream/s3/upload';
 import {
   hashBody,
   newKeyring,

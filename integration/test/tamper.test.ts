@@ -12,7 +12,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { LocalKeyring, openStreamCipher, plaintextSize } from '@encrypted-stream/codec';
 import { CHUNK_OVERHEAD, DEFAULT_CHUNK_SIZE, decryptBody, fromDetachedHeader } from '@encrypted-stream/codec/low-level';
-import { EncryptedUpload, METADATA_KEYS, S3ErrorCode } from '@encrypted-stream/s3';
+import { METADATA_KEYS, S3ErrorCode } from '@encrypted-stream/s3';
+import { EncryptedUpload } from '@encrypted-stream/s3/upload';
 import {
   consumeUntilError,
   encryptedClient,

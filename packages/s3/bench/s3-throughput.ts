@@ -12,7 +12,8 @@ import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, S3Client } 
 import { Upload } from '@aws-sdk/lib-storage';
 import { LocalKeyring } from '@encrypted-stream/codec';
 import { s3ConfigFromEnv } from '../examples/s3-config';
-import { EncryptedUpload, getEncryptionPlugin } from '../src';
+import { getEncryptionPlugin } from '../src';
+import { EncryptedUpload } from '../src/upload';
 
 const MB = 1e6;
 const MiB = 1024 * 1024;

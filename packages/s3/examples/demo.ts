@@ -19,7 +19,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { LocalKeyring } from '@encrypted-stream/codec';
-import { EncryptedUpload, getEncryptionPlugin } from '../src';
+import { getEncryptionPlugin } from '../src';
+import { EncryptedUpload } from '../src/upload';
 import { s3ConfigFromEnv } from './s3-config';
 
 const MB = 1e6;

@@ -12,4 +12,3 @@ export { DEFAULT_PART_SIZE, type EncryptionOptions, type ObjectLocation } from '
 export { type EncryptionPlugin, encryptionMiddlewareOptions, getEncryptionPlugin } from './plugin';
 export { type ByteRange, parseRange, resolveRange } from './ranges';
 export { copySourceOf, type RotationResult, rotateObjectKey } from './rotate';
-export { EncryptedUpload, type EncryptedUploadOptions, type EncryptedUploadProgress } from './upload';

@@ -24,12 +24,12 @@ import { LocalKeyring } from '@encrypted-stream/codec';
 import { createGatewayHandler } from '@encrypted-stream/gateway';
 import {
   EncryptedMultipartUpload,
-  EncryptedUpload,
   lastPart,
   METADATA_KEYS,
   type MultipartUploadOptions,
   rotateObjectKey,
 } from '@encrypted-stream/s3';
+import { EncryptedUpload } from '@encrypted-stream/s3/upload';
 import { consume, encryptedClient, readAll, s3Settings as s3Env, seededBytes } from '../helpers';
 import type { DetachedStrings } from './mutations';
 import { contentRangeStart, errorCode, errorMessage, type HttpObservation, type ReadObservation } from './oracle';

@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
-import { EncryptedUpload } from '@encrypted-stream/s3';
+import { EncryptedUpload } from '@encrypted-stream/s3/upload';
 import {
   encryptedClient,
   type FaultAction,

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { EncryptedMultipartUpload, EncryptedUpload } from '@encrypted-stream/s3';
+import { EncryptedMultipartUpload } from '@encrypted-stream/s3';
+import { EncryptedUpload } from '@encrypted-stream/s3/upload';
 import {
   encryptedClient,
   type FaultAction,

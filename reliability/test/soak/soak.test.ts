@@ -1,10 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  EncryptedMultipartUpload,
-  EncryptedUpload,
-  type EncryptionOptions,
-  getEncryptionPlugin,
-} from '@encrypted-stream/s3';
+import { EncryptedMultipartUpload, type EncryptionOptions, getEncryptionPlugin } from '@encrypted-stream/s3';
+import { EncryptedUpload } from '@encrypted-stream/s3/upload';
 import {
   consume,
   newKeyring,
