@@ -302,7 +302,7 @@ test('ChunkDecoder: random bytes in random slices never decode to anything', asy
 });
 
 /**
- * BUG (packages/codec/src/chunk-decoder.ts, constructor): `firstChunk` is
+ * BUG (packages/codec/src/engine/chunk-decoder.ts, constructor): `firstChunk` is
  * validated but `plaintextSize` is not. NaN, ±Infinity, fractions and sizes of
  * 2^53 and more are accepted, and the argument mistake then surfaces as
  * ES_AUTH_FAILED or ES_TRUNCATED (fractions even leave fractional offsets in

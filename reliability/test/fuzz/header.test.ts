@@ -279,7 +279,7 @@ test('decodeHeader: large inputs (up to 1 MiB, any claims) answer quickly', asyn
 });
 
 /**
- * BUG (packages/codec/src/header.ts, decodeHeader): the wrapped-key length field is
+ * BUG (packages/codec/src/format/header.ts, decodeHeader): the wrapped-key length field is
  * validated with `checkWrappedKey(new Uint8Array(wrappedLength), …)`, which
  * allocates the claimed length (up to 65535 bytes) before checking it. An input
  * of ~100 bytes thus makes the decoder allocate 64 KiB per call; the check should

@@ -150,7 +150,7 @@ test('LocalKeyring: fromJSON(toJSON(k)) gives back k for every keyring the const
 });
 
 /**
- * BUG (packages/codec/src/local-keyring.ts, toJSON and fromJSON): both build the
+ * BUG (packages/codec/src/crypto/local-keyring.ts, toJSON and fromJSON): both build the
  * key map with `keys[id] = …` on a plain object. For the valid key id
  * "__proto__" that assignment sets the object's prototype instead of adding a
  * key, so:
