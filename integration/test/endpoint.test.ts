@@ -1,11 +1,9 @@
-/** How the suite finds its server (test/helpers/s3-endpoint.ts), checked without Docker or network. */
-import {
-  endpointEnv,
-  endpointFromEnv,
-  NO_SERVER_MESSAGE,
-  type PreparedEndpoint,
-  prepareEndpoint,
-} from './helpers/s3-endpoint';
+/**
+ * How the suite finds its server (test-support's s3-settings.ts, test/helpers/s3-endpoint.ts), checked
+ * without Docker or network.
+ */
+import { NO_SERVER_MESSAGE, s3SettingsEnv, s3SettingsFromEnv } from '@encrypted-stream/test-support/s3-settings';
+import { type PreparedEndpoint, prepareEndpoint } from './helpers/s3-endpoint';
 
 const configured = {
   S3_ENDPOINT: 'http://127.0.0.1:7480',
@@ -15,27 +13,27 @@ const configured = {
 };
 
 test('S3_ENDPOINT and friends are read, path-style by default', () => {
-  expect(endpointFromEnv(configured)).toEqual({
+  expect(s3SettingsFromEnv(configured)).toEqual({
     endpoint: 'http://127.0.0.1:7480',
     region: 'eu-west-1',
     accessKeyId: 'AK',
     secretAccessKey: 'SK',
     forcePathStyle: true,
   });
-  expect(endpointFromEnv({ ...configured, S3_FORCE_PATH_STYLE: 'false' })?.forcePathStyle).toBe(false);
-  expect(endpointFromEnv({ ...configured, S3_REGION: undefined })?.region).toBe('us-east-1');
-  expect(endpointFromEnv({})).toBeUndefined();
-  expect(() => endpointFromEnv({ ...configured, S3_SECRET_ACCESS_KEY: undefined })).toThrow(/S3_SECRET_ACCESS_KEY/);
-  expect(() => endpointFromEnv({ ...configured, S3_ENDPOINT: 'not a url' })).toThrow(/not a URL/);
-  expect(() => endpointFromEnv({ ...configured, S3_FORCE_PATH_STYLE: 'maybe' })).toThrow(/S3_FORCE_PATH_STYLE/);
-  const env = endpointEnv(endpointFromEnv(configured)!);
-  expect(endpointFromEnv(env)).toEqual(endpointFromEnv(configured));
+  expect(s3SettingsFromEnv({ ...configured, S3_FORCE_PATH_STYLE: 'false' })?.forcePathStyle).toBe(false);
+  expect(s3SettingsFromEnv({ ...configured, S3_REGION: undefined })?.region).toBe('us-east-1');
+  expect(s3SettingsFromEnv({})).toBeUndefined();
+  expect(() => s3SettingsFromEnv({ ...configured, S3_SECRET_ACCESS_KEY: undefined })).toThrow(/S3_SECRET_ACCESS_KEY/);
+  expect(() => s3SettingsFromEnv({ ...configured, S3_ENDPOINT: 'not a url' })).toThrow(/not a URL/);
+  expect(() => s3SettingsFromEnv({ ...configured, S3_FORCE_PATH_STYLE: 'maybe' })).toThrow(/S3_FORCE_PATH_STYLE/);
+  const env = s3SettingsEnv(s3SettingsFromEnv(configured)!);
+  expect(s3SettingsFromEnv(env)).toEqual(s3SettingsFromEnv(configured));
 });
 
 describe('prepareEndpoint', () => {
   const localstack: PreparedEndpoint = {
     source: 'localstack',
-    endpoint: {
+    settings: {
       endpoint: 'http://localhost:49153',
       region: 'us-east-1',
       accessKeyId: 'test',
@@ -50,7 +48,7 @@ describe('prepareEndpoint', () => {
     const startLocalStack = jest.fn(async () => localstack);
     const prepared = await prepareEndpoint(configured, { dockerAvailable, startLocalStack });
     expect(prepared.source).toBe('environment');
-    expect(prepared.endpoint.endpoint).toBe('http://127.0.0.1:7480');
+    expect(prepared.settings.endpoint).toBe('http://127.0.0.1:7480');
     expect(dockerAvailable).not.toHaveBeenCalled();
     expect(startLocalStack).not.toHaveBeenCalled();
   });

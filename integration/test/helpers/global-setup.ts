@@ -1,4 +1,5 @@
-import { assertReachable, endpointEnv, type PreparedEndpoint, prepareEndpoint } from './s3-endpoint';
+import { assertReachable, s3SettingsEnv } from '@encrypted-stream/test-support/s3-settings';
+import { type PreparedEndpoint, prepareEndpoint } from './s3-endpoint';
 
 /** Holds what globalSetup started, for globalTeardown (both run in jest's parent process). */
 export const PREPARED = Symbol.for('encrypted-stream.integration.prepared-endpoint');
@@ -10,14 +11,14 @@ export const PREPARED = Symbol.for('encrypted-stream.integration.prepared-endpoi
 export default async function globalSetup(): Promise<void> {
   const prepared = await prepareEndpoint();
   (globalThis as Record<symbol, PreparedEndpoint | undefined>)[PREPARED] = prepared;
-  Object.assign(process.env, endpointEnv(prepared.endpoint));
+  Object.assign(process.env, s3SettingsEnv(prepared.settings));
   try {
-    await assertReachable(prepared.endpoint);
+    await assertReachable(prepared.settings);
   } catch (error) {
     await prepared.stop();
     throw error;
   }
   if (prepared.source === 'localstack') {
-    process.stderr.write(`\nintegration: started LocalStack at ${prepared.endpoint.endpoint}\n`);
+    process.stderr.write(`\nintegration: started LocalStack at ${prepared.settings.endpoint}\n`);
   }
 }

@@ -11,24 +11,16 @@
  * 3. Otherwise the run fails at once with a message saying how to start a server.
  */
 
-// The settings module alone, not the package's index: jest's globalSetup loads this file outside the
-// test registry (no moduleNameMapper), where the index's @encrypted-stream/s3 would need a build.
+// The settings module alone, not the package's index: jest's globalSetup loads this file with Node's own
+// resolution (without the @encrypted-stream/source condition), where the index's @encrypted-stream/s3
+// would need a build.
 import {
   type Env,
-  s3SettingsFromEnv as endpointFromEnv,
   NO_SERVER_MESSAGE,
-  type S3Settings as S3Endpoint,
+  type S3Settings,
+  s3SettingsFromEnv,
 } from '@encrypted-stream/test-support/s3-settings';
 import type { StartedLocalStackContainer } from '@testcontainers/localstack';
-
-/** The integration suite's names for the shared settings helpers (see `@encrypted-stream/test-support`). */
-export {
-  type Env,
-  NO_SERVER_MESSAGE,
-  type S3Settings as S3Endpoint,
-  s3SettingsEnv as endpointEnv,
-  s3SettingsFromEnv as endpointFromEnv,
-} from '@encrypted-stream/test-support/s3-settings';
 
 /** The LocalStack image started when no server is configured and Docker answers. */
 export const LOCALSTACK_IMAGE = 'localstack/localstack:3';
@@ -47,7 +39,7 @@ export async function dockerAvailable(): Promise<boolean> {
 /** What {@link prepareEndpoint} decided; its `stop` undoes what it started. */
 export interface PreparedEndpoint {
   readonly source: 'environment' | 'localstack';
-  readonly endpoint: S3Endpoint;
+  readonly settings: S3Settings;
   stop(): Promise<void>;
 }
 
@@ -59,7 +51,7 @@ export async function startLocalStack(): Promise<PreparedEndpoint> {
     .start();
   return {
     source: 'localstack',
-    endpoint: {
+    settings: {
       endpoint: container.getConnectionUri(),
       region: 'us-east-1',
       accessKeyId: 'test',
@@ -83,19 +75,8 @@ export async function prepareEndpoint(
     startLocalStack,
   },
 ): Promise<PreparedEndpoint> {
-  const configured = endpointFromEnv(env);
-  if (configured) return { source: 'environment', endpoint: configured, stop: async () => {} };
+  const configured = s3SettingsFromEnv(env);
+  if (configured) return { source: 'environment', settings: configured, stop: async () => {} };
   if (await deps.dockerAvailable()) return deps.startLocalStack();
   throw new Error(NO_SERVER_MESSAGE);
-}
-
-/** Fails fast, with instructions, when the configured server does not answer. */
-export async function assertReachable(endpoint: S3Endpoint, timeoutMs = 5000): Promise<void> {
-  try {
-    await fetch(endpoint.endpoint, { method: 'GET', signal: AbortSignal.timeout(timeoutMs) });
-  } catch (error) {
-    throw new Error(
-      `The S3 server at ${endpoint.endpoint} does not answer (${(error as Error).message}).\n${NO_SERVER_MESSAGE}`,
-    );
-  }
 }

@@ -13,7 +13,8 @@
  * Every decrypted or downloaded output is checked against the source's SHA-256.
  * Needs the built packages (`pnpm run build`), `age` and `rclone` on PATH
  * (`apt-get install -y age rclone`; missing tools are reported and their rows
- * skipped) and an S3 server (`S3_ENDPOINT` & co, else `scripts/s3-server.sh env`).
+ * skipped) and an S3 server (`S3_ENDPOINT` & co, else `scripts/s3-server.sh env`:
+ * `findS3Settings` of `@encrypted-stream/test-support`).
  *
  *   cd /work/main && pnpm run build
  *   BENCH_MB=1024 pnpm --filter @encrypted-stream/cli bench
@@ -35,15 +36,7 @@ import {
 } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  AbortMultipartUploadCommand,
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { createBucket, destroyBucket, findS3Settings, plainClient } from '@encrypted-stream/test-support';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // Node 20 is what this project supports
 
@@ -55,7 +48,6 @@ const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 2));
 const PART_MB = Number(process.env.BENCH_PART_MB ?? 8);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const BIN = resolve(__dirname, '../bin/encrypted-stream.js');
-const SERVER_SCRIPT = resolve(__dirname, '../../../scripts/s3-server.sh');
 
 interface Row {
   tool: string;
@@ -152,30 +144,6 @@ function generate(path: string, size: number) {
   }
 }
 
-/** S3 settings from S3_* variables, else what scripts/s3-server.sh prints for the local server. */
-function s3Settings() {
-  let env: Record<string, string | undefined> = process.env;
-  if (!env.S3_ENDPOINT) {
-    env = {};
-    try {
-      const out = execFileSync('bash', [SERVER_SCRIPT, 'env'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      for (const m of out.matchAll(/^export (S3_[A-Z_]+)=(.*)$/gm)) env[m[1] as string] = (m[2] as string).trim();
-    } catch {
-      // reported by the caller
-    }
-  }
-  if (!env.S3_ENDPOINT || !env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY) return undefined;
-  return {
-    endpoint: env.S3_ENDPOINT,
-    accessKeyId: env.S3_ACCESS_KEY_ID,
-    secretAccessKey: env.S3_SECRET_ACCESS_KEY,
-    region: env.S3_REGION || 'us-east-1',
-  };
-}
-
 /** The plain-SDK baseline, run with `node -e` in its own process (like the CLI): upload or download one file. */
 const BASELINE = `
 const { createReadStream, createWriteStream } = require('node:fs');
@@ -183,7 +151,7 @@ const { pipeline } = require('node:stream/promises');
 const { S3Client, GetObjectCommand } = require(process.env.BENCH_CLIENT_S3);
 const { Upload } = require(process.env.BENCH_LIB_STORAGE);
 const [mode, bucket, key, file, partSize, queueSize] = process.argv.slice(1);
-const client = new S3Client({ endpoint: process.env.BENCH_ENDPOINT, forcePathStyle: true });
+const client = new S3Client({ endpoint: process.env.BENCH_ENDPOINT, forcePathStyle: process.env.BENCH_PATH_STYLE === 'true' });
 (async () => {
   if (mode === 'put') {
     await new Upload({ client, params: { Bucket: bucket, Key: key, Body: createReadStream(file, { highWaterMark: 1 << 20 }) },
@@ -336,7 +304,7 @@ async function main() {
     remove(ours, ageOut, cryptDir);
 
     // ---- S3 ----
-    const s3 = s3Settings();
+    const s3 = findS3Settings();
     if (!s3) {
       log('no S3 server (set S3_ENDPOINT & co, or bash scripts/s3-server.sh up): S3 rows skipped');
     } else {
@@ -350,19 +318,13 @@ async function main() {
         AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         BENCH_ENDPOINT: s3.endpoint,
+        BENCH_PATH_STYLE: String(s3.forcePathStyle),
         BENCH_CLIENT_S3: require.resolve('@aws-sdk/client-s3'),
         BENCH_LIB_STORAGE: require.resolve('@aws-sdk/lib-storage'),
       };
-      const client = new S3Client({
-        endpoint: s3.endpoint,
-        region: s3.region,
-        forcePathStyle: true,
-        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-      });
-      const bucket = `es-cli-bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-      await client.send(new CreateBucketCommand({ Bucket: bucket }));
-      const s3Flags = ['--endpoint', s3.endpoint, '--path-style', '-k', keyring, '-q'];
+      const client = plainClient();
+      const bucket = await createBucket(client, 'cli-bench');
+      const s3Flags = ['--endpoint', s3.endpoint, ...(s3.forcePathStyle ? ['--path-style'] : []), '-k', keyring, '-q'];
       const stateDir = join(work, 'state');
       const downloaded = join(work, 'downloaded.bin');
       try {
@@ -403,7 +365,7 @@ async function main() {
           verify: sameAsSource(downloaded),
         });
       } finally {
-        await emptyAndDelete(client, bucket).catch((error) => log(`cleanup of ${bucket} failed: ${error}`));
+        await destroyBucket(client, bucket).catch((error) => log(`cleanup of ${bucket} failed: ${error}`));
         client.destroy();
       }
     }
@@ -413,16 +375,6 @@ async function main() {
     if (!process.env.BENCH_DIR) remove(work);
     else remove(source);
   }
-}
-
-async function emptyAndDelete(client: S3Client, bucket: string) {
-  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-  for (const u of uploads.Uploads ?? []) {
-    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
-  }
-  const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
-  for (const o of listed.Contents ?? []) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));
-  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
 }
 
 main().catch((error) => {

@@ -7,7 +7,7 @@
  * gateway process's CPU, errors and the encrypted/plain ratios; a sample of
  * responses is checked byte for byte (exit 1 on any error).
  *
- *   eval "$(bash scripts/s3-server.sh env)"
+ *   eval "$(bash scripts/s3-server.sh env)"   # or nothing, for the local server (test-support's clientConfig)
  *   BENCH_MB=256 BENCH_SECONDS=30 BENCH_CLIENTS=32 pnpm --filter @encrypted-stream/gateway bench
  *
  * Also BENCH_RANGE_KIB (1024), BENCH_WARMUP_SECONDS (3), BENCH_VERIFY_EVERY (8), BENCH_ROUNDS (1:
@@ -23,16 +23,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { performance as nodePerformance } from 'node:perf_hooks';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LocalKeyring } from '@encrypted-stream/codec';
 import { getEncryptionPlugin } from '@encrypted-stream/s3';
+import { clientConfig, createBucket, destroyBucket } from '@encrypted-stream/test-support';
 import { createGatewayHandler } from '../src';
 
 const MiB = 1024 * 1024;
@@ -48,22 +42,6 @@ const PROFILE_DIR = process.env.BENCH_PROFILE_DIR; // write each gateway's V8 CP
 const PIN = process.env.BENCH_PIN === '1' && cpus().length >= 2; // the gateway on a core of its own
 
 type Kind = 'plain' | 'encrypted';
-
-function s3Config(): S3ClientConfig {
-  const endpoint = process.env.S3_ENDPOINT;
-  if (!endpoint) throw new Error('S3_ENDPOINT is not set: run `eval "$(bash scripts/s3-server.sh env)"` first');
-  return {
-    endpoint,
-    region: process.env.S3_REGION || 'us-east-1',
-    forcePathStyle: true,
-    credentials: {
-      accessKeyId: process.env.S3_ACCESS_KEY_ID ?? '',
-      secretAccessKey: process.env.S3_SECRET_ACCESS_KEY ?? '',
-    },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  };
-}
 
 // ---------------------------------------------------------------- gateway child
 
@@ -83,7 +61,7 @@ type FromChild = { type: 'listening'; port: number } | ({ type: 'stats' } & Chil
 
 /** The gateway process: the same handler, with or without the plugin on its client. */
 async function child(kind: Kind): Promise<void> {
-  const client = new S3Client(s3Config());
+  const client = new S3Client(clientConfig());
   if (kind === 'encrypted') {
     const keyring = LocalKeyring.single('bench', Buffer.from(process.env.BENCH_KEY as string, 'base64'));
     client.middlewareStack.use(getEncryptionPlugin(client, { keyring }));
@@ -408,13 +386,12 @@ async function measureBoth(env: Record<string, string>, data: Buffer): Promise<R
 }
 
 async function main() {
-  const config = s3Config();
+  const config = clientConfig();
   const s3 = new S3Client(config);
   const masterKey = randomBytes(32);
   const encrypting = new S3Client(config);
   encrypting.middlewareStack.use(getEncryptionPlugin(encrypting, { keyring: LocalKeyring.single('bench', masterKey) }));
-  const Bucket = `es-gw-bench-${Date.now().toString(36)}`;
-  await s3.send(new CreateBucketCommand({ Bucket }));
+  const Bucket = await createBucket(s3, 'gw-bench');
   const keys = ['plain/object.bin', 'encrypted/object.bin'];
   try {
     const data = randomBytes(SIZE);
@@ -482,8 +459,7 @@ async function main() {
       process.exitCode = 1;
     }
   } finally {
-    for (const Key of keys) await s3.send(new DeleteObjectCommand({ Bucket, Key })).catch(() => {});
-    await s3.send(new DeleteBucketCommand({ Bucket })).catch(() => {});
+    await destroyBucket(s3, Bucket).catch(() => {});
     s3.destroy();
     encrypting.destroy();
   }

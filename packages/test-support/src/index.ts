@@ -1,7 +1,8 @@
 /**
  * The shared test kit of the encrypted-stream suites (private, never published):
  *
- * - `s3-settings.ts`: where the S3 server under test is (`s3Settings`, `s3SettingsFromEnv`, `s3SettingsEnv`)
+ * - `s3-settings.ts`: where the S3 server under test is (`s3Settings`, `findS3Settings`, `s3SettingsFromEnv`,
+ *   `s3SettingsEnv`, `assertReachable`)
  * - `clients.ts`: `clientConfig`, `plainClient`; `encrypted-client.ts`: `encryptedClient`, `useEncryptedClient`,
  *   `withEncryptedClient`; `keys.ts`: `newKeyring`, `newMasterKey`
  * - `bucket.ts`: a fresh bucket per test file (`useBucket`, `useEncryptedBucket`), `destroyBucket`, `listOpenUploads`

@@ -1,10 +1,13 @@
 /**
- * Where the tests find their S3 server: `S3_ENDPOINT` with `S3_ACCESS_KEY_ID`,
- * `S3_SECRET_ACCESS_KEY`, `S3_REGION` (default `us-east-1`) and
- * `S3_FORCE_PATH_STYLE` (default `true`), e.g. from
+ * Where the tests and benchmarks find their S3 server: `S3_ENDPOINT` with
+ * `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`, `S3_REGION` (default `us-east-1`)
+ * and `S3_FORCE_PATH_STYLE` (default `true`), e.g. from
  * `eval "$(bash scripts/s3-server.sh env)"`. Without `S3_ENDPOINT`, what
  * `scripts/s3-server.sh env` prints for the local Ceph RGW, so `npx jest`
  * works without the eval.
+ *
+ * This module imports nothing from the workspace: jest's globalSetup and the
+ * benchmarks load it on its own (`@encrypted-stream/test-support/s3-settings`).
  */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -74,15 +77,37 @@ export function localServerEnv(): Record<string, string> {
 let cached: S3Settings | undefined;
 
 /**
- * The server for a test file: from the environment, else the local server's
- * settings; fails with how-to-start instructions when there is neither.
+ * The server from the environment, else the local server's settings (without
+ * asking whether it runs: see {@link assertReachable}); `undefined` when there
+ * is neither, for a caller that can go on without S3 (a benchmark skipping its
+ * S3 rows).
  */
-export function s3Settings(): S3Settings {
+export function findS3Settings(): S3Settings | undefined {
   const configured = s3SettingsFromEnv();
   if (configured) return configured;
   cached ??= s3SettingsFromEnv(localServerEnv());
-  if (!cached) throw new Error(NO_SERVER_MESSAGE);
   return cached;
+}
+
+/**
+ * The server for a test file: {@link findS3Settings}; fails with how-to-start
+ * instructions when there is none.
+ */
+export function s3Settings(): S3Settings {
+  const settings = findS3Settings();
+  if (!settings) throw new Error(NO_SERVER_MESSAGE);
+  return settings;
+}
+
+/** Fails fast, with instructions, when the server of `settings` does not answer. */
+export async function assertReachable(settings: S3Settings, timeoutMs = 5000): Promise<void> {
+  try {
+    await fetch(settings.endpoint, { method: 'GET', signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    throw new Error(
+      `The S3 server at ${settings.endpoint} does not answer (${(error as Error).message}).\n${NO_SERVER_MESSAGE}`,
+    );
+  }
 }
 
 /** The `S3_*` variables describing `settings`. */
