@@ -3,8 +3,7 @@ import { Readable } from 'node:stream';
 import type { ByteSource } from '@encrypted-stream/codec';
 import type { RangeDecoder } from '@encrypted-stream/codec/low-level';
 import { decryptingStream } from '@encrypted-stream/codec/node';
-import { sdkStreamMixin } from '@smithy/core/serde';
-import type { SdkStream } from '@smithy/types';
+import type { SdkStream, SdkStreamMixinInjector } from '@smithy/types';
 
 /** Request bodies the SDK accepts for PutObject / UploadPart. */
 export type RequestBody = string | Uint8Array | Blob | Readable | ReadableStream<Uint8Array>;
@@ -45,12 +44,18 @@ export function bodySource(body: unknown): ByteSource {
 
 /**
  * Decrypts a GetObject response body as it streams (see the codec's
- * `decryptingStream`), with the SDK's helpers (transformToByteArray, …).
+ * `decryptingStream`), with the SDK's helpers (transformToByteArray, …) added
+ * by `mixin`, the client's own `config.sdkStreamMixin`: the user's SDK version
+ * decorates the body, as it does its own, and we depend on no SDK internals.
  * Destroying the body before its end destroys the response too, so its
  * connection is freed.
  */
-export function toPlaintextBody(response: unknown, decoder: RangeDecoder): SdkStream<Readable> {
-  return sdkStreamMixin(decryptingStream(decoder, response as ByteSource)) as SdkStream<Readable>;
+export function toPlaintextBody(
+  response: unknown,
+  decoder: RangeDecoder,
+  mixin: SdkStreamMixinInjector,
+): SdkStream<Readable> {
+  return mixin(decryptingStream(decoder, response as ByteSource)) as SdkStream<Readable>;
 }
 
 /** Discards a response body so its connection is freed. */

@@ -164,7 +164,7 @@ export const handleGetObject: CommandHandler = async (args, next, runtime) => {
     skip: plan.skip,
     length: plan.length,
   });
-  output.Body = toPlaintextBody(output.Body, decoder);
+  output.Body = toPlaintextBody(output.Body, decoder, runtime.client.config.sdkStreamMixin);
   output.ContentLength = plan.length;
   output.ContentRange = range ? `bytes ${wanted.start}-${wanted.end - 1}/${size}` : undefined;
   output.Metadata = userMetadata(output.Metadata);

@@ -1,12 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type {
-  AbsoluteLocation,
-  HandlerExecutionContext,
-  InitializeHandlerOptions,
-  InitializeMiddleware,
-  MiddlewareStack,
-  Pluggable,
-} from '@smithy/types';
+import type { HandlerExecutionContext, InitializeMiddleware, MiddlewareStack } from '@smithy/types';
 import { handleCopyObject } from './copy-object';
 import { handleGetObject } from './get-object';
 import type { CommandHandler, PluginRuntime } from './handler';
@@ -39,8 +32,22 @@ const HANDLERS: Readonly<Record<string, CommandHandler>> = {
   SelectObjectContentCommand: rejectSelectObjectContent,
 };
 
+/**
+ * The SDK's Pluggable as the caller's own `@aws-sdk/client-s3` declares it.
+ * Taken from the client rather than from `@smithy/types`, so that the plugin's
+ * type is the client's whatever SDK version (and `@smithy/types` copy) the
+ * application has installed.
+ */
+type S3Pluggable = Parameters<S3Client['middlewareStack']['use']>[0];
+
 /** Options for the middleware's place in the stack (SDK convention). */
-export const encryptionMiddlewareOptions: InitializeHandlerOptions & AbsoluteLocation & { override: boolean } = {
+export const encryptionMiddlewareOptions: {
+  readonly step: 'initialize';
+  readonly name: string;
+  readonly tags: string[];
+  readonly priority: 'high';
+  readonly override: boolean;
+} = {
   step: 'initialize',
   name: 'encryptedStreamMiddleware',
   tags: ['ENCRYPTION', 'CLIENT_SIDE_ENCRYPTION'],
@@ -53,7 +60,7 @@ export const encryptionMiddlewareOptions: InitializeHandlerOptions & AbsoluteLoc
  * access to the state of multipart uploads made through it.
  * @public
  */
-export interface EncryptionPlugin extends Pluggable<any, any> {
+export interface EncryptionPlugin extends S3Pluggable {
   /** A serialisable token from which another process can continue an upload begun through this plugin. */
   resumeToken(uploadId: string, bucket: string, key: string): string;
   /**

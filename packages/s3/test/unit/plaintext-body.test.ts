@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { EncryptedStreamError, ErrorCode, type StreamCipher } from '@encrypted-stream/codec';
+import type { RangeDecoder as Decoder } from '@encrypted-stream/codec/low-level';
 import { createStreamCipher, encryptBody, RangeDecoder } from '@encrypted-stream/codec/low-level';
+import { sdkStreamMixin } from '@smithy/core/serde';
 import { toPlaintextBody } from '../../src/body';
 import { bytesOf, C, concat, filler, rejection, STRIDE, testKeyring } from '../helpers/common';
 
@@ -72,10 +74,13 @@ async function drain(body: AsyncIterable<Uint8Array>): Promise<{ output: Uint8Ar
 
 const codeOf = (error: unknown) => (error instanceof EncryptedStreamError ? error.code : String(error));
 
+/** The body as the plugin builds it, with the SDK's own stream helpers (the client's `config.sdkStreamMixin`). */
+const plaintextBody = (response: unknown, decoder: Decoder) => toPlaintextBody(response, decoder, sdkStreamMixin);
+
 describe('toPlaintextBody', () => {
   test('the whole plaintext comes out through transformToByteArray()', async () => {
     for (const size of [1, 1000, STRIDE + 1, ciphertext.length]) {
-      const body = toPlaintextBody(response(pieces(ciphertext, size)), new RangeDecoder(cipher));
+      const body = plaintextBody(response(pieces(ciphertext, size)), new RangeDecoder(cipher));
       expectBytes(await body.transformToByteArray(), plaintext);
     }
   });
@@ -83,20 +88,20 @@ describe('toPlaintextBody', () => {
   test('a range: skip and length trim what comes out', async () => {
     const decoder = new RangeDecoder(cipher, { firstChunk: 1, cipherSkip: 5, skip: 10, length: C });
     const fetched = concat(new Uint8Array(5), ciphertext.subarray(STRIDE)); // starts 5 bytes early
-    const body = toPlaintextBody(response(pieces(fetched, 999)), decoder);
+    const body = plaintextBody(response(pieces(fetched, 999)), decoder);
     expectBytes(await body.transformToByteArray(), plaintext.subarray(C + 10, 2 * C + 10));
   });
 
   test('a response that errors mid-way errors the body with that error', async () => {
     const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     const source = response(pieces(ciphertext.subarray(0, STRIDE + 100), 700), { error: reset });
-    const body = toPlaintextBody(source, new RangeDecoder(cipher));
+    const body = plaintextBody(source, new RangeDecoder(cipher));
     expect(await rejection(body.transformToByteArray())).toBe(reset);
   });
 
   test('a response that ends early is ES_TRUNCATED, after the chunks it held', async () => {
     const source = response(pieces(ciphertext.subarray(0, 2 * STRIDE + 7), 1000), { slow: true });
-    const { output, error } = await drain(toPlaintextBody(source, new RangeDecoder(cipher)));
+    const { output, error } = await drain(plaintextBody(source, new RangeDecoder(cipher)));
     expect(codeOf(error)).toBe(ErrorCode.TRUNCATED);
     expectBytes(output, plaintext.subarray(0, 2 * C));
   });
@@ -106,7 +111,7 @@ describe('toPlaintextBody', () => {
     ['one piece (the failure is held back until the input ends)', 1 << 20],
   ])('a tampered chunk is ES_AUTH_FAILED, after exactly the chunks before it (%s)', async (_, size) => {
     const source = response(pieces(tampered(), size), { slow: true });
-    const { output, error } = await drain(toPlaintextBody(source, new RangeDecoder(cipher)));
+    const { output, error } = await drain(plaintextBody(source, new RangeDecoder(cipher)));
     expect(codeOf(error)).toBe(ErrorCode.AUTH_FAILED);
     expectBytes(output, plaintext.subarray(0, 2 * C));
     expect(source.destroyed).toBe(true);
@@ -114,7 +119,7 @@ describe('toPlaintextBody', () => {
 
   test('read faster than the reader, a tampered chunk still releases no more than the chunks before it', async () => {
     const source = response(pieces(tampered(), 100));
-    const { output, error } = await drain(toPlaintextBody(source, new RangeDecoder(cipher)));
+    const { output, error } = await drain(plaintextBody(source, new RangeDecoder(cipher)));
     expect(codeOf(error)).toBe(ErrorCode.AUTH_FAILED);
     expect(output.length).toBeLessThanOrEqual(2 * C);
     expectBytes(output, plaintext.subarray(0, output.length));
@@ -122,7 +127,7 @@ describe('toPlaintextBody', () => {
 
   test('destroying the body before its end destroys the response', async () => {
     const source = response(pieces(ciphertext.subarray(0, STRIDE), 100), { hang: true });
-    const body = toPlaintextBody(source, new RangeDecoder(cipher));
+    const body = plaintextBody(source, new RangeDecoder(cipher));
     const iterator = body[Symbol.asyncIterator]();
     expect((await iterator.next()).done).toBe(false);
     body.destroy();
@@ -140,11 +145,11 @@ describe('toPlaintextBody', () => {
         released = true;
       }
     }
-    const whole = toPlaintextBody(chunks(pieces(ciphertext, 333)), new RangeDecoder(cipher));
+    const whole = plaintextBody(chunks(pieces(ciphertext, 333)), new RangeDecoder(cipher));
     expectBytes(await whole.transformToByteArray(), plaintext);
 
     released = false;
-    const body = toPlaintextBody(chunks(pieces(ciphertext, 100)), new RangeDecoder(cipher));
+    const body = plaintextBody(chunks(pieces(ciphertext, 100)), new RangeDecoder(cipher));
     expect((await body[Symbol.asyncIterator]().next()).done).toBe(false);
     body.destroy();
     await new Promise((resolve) => setImmediate(resolve));
@@ -152,7 +157,7 @@ describe('toPlaintextBody', () => {
   });
 
   test('the body has the SDK stream helpers', async () => {
-    const body = toPlaintextBody(response([ciphertext]), new RangeDecoder(cipher));
+    const body = plaintextBody(response([ciphertext]), new RangeDecoder(cipher));
     expect(await body.transformToString('base64')).toBe(Buffer.from(plaintext).toString('base64'));
   });
 });
