@@ -1,8 +1,9 @@
 import type { Writable } from 'node:stream';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { LocalKeyring } from '@encrypted-stream/codec';
-import type { EncryptionPlugin } from '@encrypted-stream/s3';
-import { keyringPath, loadKeyring } from './keyring-file';
+import type { EncryptionOptions, EncryptionPlugin } from '@encrypted-stream/s3';
+import { KEYRING_ENV, keyringPath, loadKeyring } from './keyring-file';
+import { silenceSdkNodeVersionWarning } from './sdk-warnings';
 import { printable, printableJson } from './terminal-text';
 
 /** Options every command understands. */
@@ -23,12 +24,18 @@ export class CommandContext {
   readonly stdout: Writable;
   readonly stderr: Writable;
   #keyring: Promise<LocalKeyring> | undefined;
+  #plain: Promise<S3Client> | undefined;
   #clients: { plain: S3Client; encrypted: S3Client; plugin: EncryptionPlugin } | undefined;
 
   constructor(options: GlobalOptions, stdout: Writable, stderr: Writable) {
     this.options = options;
     this.stdout = stdout;
     this.stderr = stderr;
+  }
+
+  /** Whether a keyring was named (--keyring or $ENCRYPTED_STREAM_KEYRING): `head` and `ls` verify only then. */
+  get hasKeyring(): boolean {
+    return Boolean(this.options.keyring ?? process.env[KEYRING_ENV]);
   }
 
   /** The keyring from --keyring or $ENCRYPTED_STREAM_KEYRING. */
@@ -48,20 +55,37 @@ export class CommandContext {
     };
   }
 
+  /** A new S3 client with our settings (the SDK loaded here: the local commands never need it). */
+  async #newClient(): Promise<S3Client> {
+    silenceSdkNodeVersionWarning(); // before the client: the SDK checks when the first one is made
+    const { S3Client } = await import('@aws-sdk/client-s3');
+    return new S3Client(this.s3Config());
+  }
+
+  /** A plain client: needs no keyring (`head` and `ls` show unverified metadata without one). */
+  plainClient(): Promise<S3Client> {
+    this.#plain ??= this.#newClient();
+    return this.#plain;
+  }
+
   /** A plain client and an encrypting one (the plugin on a second client). */
   async clients() {
     if (!this.#clients) {
       const keyring = await this.keyring();
-      // Loaded here rather than at start-up: the local commands never need them.
-      const { S3Client } = await import('@aws-sdk/client-s3');
-      const { getEncryptionPlugin } = await import('@encrypted-stream/s3');
-      const plain = new S3Client(this.s3Config());
-      const encrypted = new S3Client(this.s3Config());
-      const plugin = getEncryptionPlugin(encrypted, { keyring });
-      encrypted.middlewareStack.use(plugin);
+      const plain = await this.plainClient();
+      const { encrypted, plugin } = await this.encryptingClient({ keyring });
       this.#clients = { plain, encrypted, plugin };
     }
     return this.#clients;
+  }
+
+  /** A new client with the encryption plugin, for options other than the defaults (e.g. `put --chunk-size`). */
+  async encryptingClient(options: EncryptionOptions): Promise<{ encrypted: S3Client; plugin: EncryptionPlugin }> {
+    const { getEncryptionPlugin } = await import('@encrypted-stream/s3');
+    const encrypted = await this.#newClient();
+    const plugin = getEncryptionPlugin(encrypted, options);
+    encrypted.middlewareStack.use(plugin);
+    return { encrypted, plugin };
   }
 
   /** Whether progress bars may be drawn. */

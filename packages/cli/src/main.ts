@@ -1,14 +1,17 @@
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import type { Command, OptionSpec } from './command';
+import { type Command, parseArgsOptions } from './command';
 import { CommandContext } from './command-context';
+import { joinDashValues } from './dash-values';
 import { describeError } from './errors-to-exit';
 import { ExitCode, usageError } from './exit-codes';
-import { KEYRING_ENV } from './keyring-file';
+import { GLOBAL_OPTIONS } from './global-options';
+import { commandHelp, generalHelp } from './help-text';
 import { printable } from './terminal-text';
+import { packageVersion } from './version';
 
 /**
- * Every command by name, its module loaded only when it runs (or for --help):
+ * Every command by name, its module loaded only when it runs (or for help):
  * `encrypt` and `decrypt` then start without the AWS SDK, about 60 ms and
  * 8 MB of heap less (which every garbage collection would have to walk).
  */
@@ -26,43 +29,16 @@ const COMMANDS: readonly (readonly [string, () => Command])[] = [
   ['share', () => (require('./commands/serve') as typeof import('./commands/serve')).share],
 ];
 
-const GLOBAL_OPTIONS: OptionSpec = {
-  keyring: { type: 'string', short: 'k' },
-  endpoint: { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  'path-style': { type: 'boolean' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  verbose: { type: 'boolean', short: 'v' },
-  help: { type: 'boolean', short: 'h' },
-};
+/** The command called `name`, or a usage error naming the way to the list. */
+function findCommand(name: string): Command {
+  const command = COMMANDS.find(([commandName]) => commandName === name)?.[1]();
+  if (!command) throw usageError(`unknown command "${name}" (see encrypted-stream --help)`);
+  return command;
+}
 
-/** The help text, exit codes included. */
+/** The general help text: commands, global options, exit codes. */
 export function usage(): string {
-  return [
-    'encrypted-stream — client-side encrypted backups to S3 and local files',
-    '',
-    'usage: encrypted-stream COMMAND [options]',
-    '',
-    ...COMMANDS.map(([, load]) => load()).map((c) => `  ${c.usage}\n      ${c.summary}`),
-    '',
-    'options for every command:',
-    `  -k, --keyring FILE   keyring file (default: $${KEYRING_ENV}); must be mode 0600`,
-    '  --endpoint URL       S3 endpoint (default: AWS); --region, --profile, --path-style as for the AWS CLI',
-    '  --json               machine-readable result on stdout (stderr when stdout carries data)',
-    '  -q, --quiet          no progress or summary      -v, --verbose   more detail on errors',
-    '',
-    'credentials and region come from the AWS SDK default chain (environment, profile, instance role).',
-    'Against servers that reject aws-chunked uploads (e.g. Ceph RGW) set AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED.',
-    '',
-    'exit codes: 0 ok, 1 failure, 2 usage, 3 keyring, 4 integrity (authentication/format), 5 S3 or network,',
-    '            6 source changed (put resume refused), 130 interrupted (put of a file resumes when run again)',
-    'tampering exits 4: a changed or cut body, header, wrapped key or encryption metadata, another context,',
-    '            an altered put resume journal; except an edited key id, which reads as a key the keyring lacks (3).',
-    '            A keyring holding a different key under the same id also exits 4 (indistinguishable from tampering).',
-    'keys, metadata and messages are printed with control and bidi characters escaped (\\x1b, \\u{202e}).',
-  ].join('\n');
+  return generalHelp(COMMANDS.map(([, load]) => load()));
 }
 
 /** Runs the CLI; returns the exit code. Errors are one line (a stack only with --verbose). */
@@ -72,30 +48,37 @@ export async function main(
   stderr: Writable = process.stderr,
 ): Promise<number> {
   const name = argv[0];
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    stdout.write(`${usage()}\n`);
-    return name ? ExitCode.OK : ExitCode.USAGE;
-  }
   let verbose = argv.includes('--verbose') || argv.includes('-v');
   try {
-    const command = COMMANDS.find(([commandName]) => commandName === name)?.[1]();
-    if (!command) throw usageError(`unknown command "${name}" (see encrypted-stream --help)`);
+    if (!name || name === '--help' || name === '-h') {
+      stdout.write(`${usage()}\n`);
+      return name ? ExitCode.OK : ExitCode.USAGE;
+    }
+    if (name === '--version') {
+      stdout.write(`encrypted-stream ${packageVersion()}\n`);
+      return ExitCode.OK;
+    }
+    if (name === 'help') {
+      // `help put` is `put --help`, as in git and aws-cli.
+      stdout.write(`${argv[1] ? commandHelp(findCommand(argv[1])) : usage()}\n`);
+      return ExitCode.OK;
+    }
+    const command = findCommand(name);
+    const spec = { ...GLOBAL_OPTIONS, ...command.options };
     let parsed: ReturnType<typeof parseArgs>;
     try {
       parsed = parseArgs({
-        args: argv.slice(1),
-        options: { ...GLOBAL_OPTIONS, ...command.options },
+        args: joinDashValues(argv.slice(1), spec),
+        options: parseArgsOptions(spec),
         allowPositionals: true,
         strict: true,
       });
     } catch (error) {
-      // One line, but keep parseArgs' hints (e.g. "use '--range=-XYZ'" for a value starting with a dash).
       throw usageError(`${name}: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')}`);
     }
     const { values, positionals } = parsed;
     if (values.help) {
-      const details = (command.help ?? []).map((line) => `  ${line}\n`).join('');
-      stdout.write(`usage: encrypted-stream ${command.usage}\n  ${command.summary}\n${details}`);
+      stdout.write(`${commandHelp(command)}\n`);
       return ExitCode.OK;
     }
     const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);

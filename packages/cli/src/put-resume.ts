@@ -1,7 +1,9 @@
 import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LocalKeyring } from '@encrypted-stream/codec';
+import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import { EncryptedMultipartUpload, S3ErrorCode } from '@encrypted-stream/s3';
-import { CliError, ExitCode } from './exit-codes';
+import { CliError, ExitCode, usageError } from './exit-codes';
+import { sizeArgument } from './sizes';
 import { identityChange, type SourceIdentity } from './source-identity';
 import { type JournalRead, type JournalTarget, readJournal, removeJournal } from './upload-journal';
 
@@ -20,7 +22,15 @@ export interface ResumeRequest {
   readonly restart: boolean;
   /** `--verify-source`: the parts already uploaded must be checked against their digests. */
   readonly verifySource: boolean;
+  /** The part and chunk size this run would upload with (given or chosen): a resume must use the same. */
+  readonly layout: UploadLayout;
   readonly debug: (message: string) => void;
+}
+
+/** How an upload cuts its plaintext: what a resume must not change. */
+export interface UploadLayout {
+  readonly partSize: number;
+  readonly chunkSize: number;
 }
 
 /** An interrupted upload, resumed. */
@@ -68,6 +78,7 @@ export async function resumeUpload(request: ResumeRequest): Promise<Resumed | un
       `${displayPath} changed since the interrupted upload to ${destination} (its ${change} differs); not mixing old and new parts (use --restart to start over)`,
     );
   }
+  refuseOtherLayout(request, { partSize: journal.partSize, chunkSize: journal.chunkSize ?? DEFAULT_CHUNK_SIZE });
   const digests = journal.partDigests !== undefined;
   if (request.verifySource && !digests) {
     throw new CliError(
@@ -113,6 +124,23 @@ export async function resumeUpload(request: ResumeRequest): Promise<Resumed | un
   }
   request.debug(`resuming upload ${upload.uploadId}: ${parts.size} parts already stored`);
   return { upload, parts, digests };
+}
+
+/**
+ * Exit 2 when this run asks for another part or chunk size than the
+ * interrupted upload used: its parts were cut (and encrypted) at the old
+ * sizes, so continuing would either mix layouts or silently ignore the new
+ * options. Checked before any request; the message says both ways forward.
+ */
+function refuseOtherLayout(request: ResumeRequest, recorded: UploadLayout): void {
+  const options = (layout: UploadLayout, names: readonly (keyof UploadLayout)[]) =>
+    names.map((name) => `--${name === 'partSize' ? 'part' : 'chunk'}-size ${sizeArgument(layout[name])}`).join(' ');
+  const differ = (['partSize', 'chunkSize'] as const).filter((name) => recorded[name] !== request.layout[name]);
+  if (differ.length === 0) return;
+  const { target, displayPath } = request;
+  throw usageError(
+    `the interrupted upload of ${displayPath} to s3://${target.bucket}/${target.key} used ${options(recorded, differ)}, not ${options(request.layout, differ)}: run it with ${options(recorded, differ)} to resume, or add --restart to start over with the new options`,
+  );
 }
 
 /**

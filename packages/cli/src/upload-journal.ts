@@ -20,6 +20,8 @@ export interface UploadJournal {
   readonly key: string;
   readonly source: SourceIdentity;
   readonly partSize: number;
+  /** Plaintext bytes per chunk; absent in journals written before `put --chunk-size` existed (then 64 KiB). */
+  readonly chunkSize?: number;
   /** S3's id of the upload, so `--restart` can abort it even when its token no longer opens. */
   readonly uploadId: string;
   readonly resumeToken: string;
@@ -77,6 +79,7 @@ function defect(value: Record<string, unknown>, target: JournalTarget): string |
   if (!isSourceIdentity(value.source)) return 'its source is malformed';
   if (value.source.path !== target.sourcePath) return 'it names another source file';
   if (!isPartNumber(value.partSize)) return 'its part size is malformed';
+  if (value.chunkSize !== undefined && !isPartNumber(value.chunkSize)) return 'its chunk size is malformed';
   if (typeof value.uploadId !== 'string') return 'its upload id is missing';
   if (typeof value.resumeToken !== 'string') return 'its resume token is missing';
   if (!Array.isArray(value.parts) || !value.parts.every(isPartNumber)) return 'its part list is malformed';

@@ -4,16 +4,32 @@ import { writeOutput } from '../atomic-output';
 import type { Command } from '../command';
 import { stringOption } from '../command';
 import { usageError } from '../exit-codes';
+import { formatBytes } from '../human-units';
 import { counted, Progress } from '../progress';
 import { parseS3Url } from '../s3-url';
-import { formatBytes, parseRangeArgument } from '../sizes';
+import { parseRangeArgument } from '../sizes';
 
 /** `get`: download and decrypt to a file (appearing only once every byte authenticated) or stdout. */
 export const get: Command = {
   name: 'get',
   usage: 'get s3://BUCKET/KEY [FILE|-] [--range a-b|a-|-n]',
   summary: 'download and decrypt; the file appears only once every byte authenticated',
-  options: { range: { type: 'string' } },
+  help: [
+    "FILE defaults to the key's last path segment; - writes to stdout. A FILE appears (by rename) only",
+    'once every byte authenticated; a failure leaves nothing behind. --range is one ranged request for',
+    'only the chunks it needs; a range reaching the end of the object also authenticates its final chunk.',
+  ],
+  options: {
+    range: {
+      type: 'string',
+      value: 'RANGE',
+      description: 'plaintext bytes a-b (inclusive), a- (from a) or -n (the last n); --range -n works too',
+    },
+  },
+  examples: [
+    'encrypted-stream get s3://bucket/backups/backup.tar restored.tar',
+    'encrypted-stream get s3://bucket/backups/backup.tar - --range -1048576 | tail -c 100',
+  ],
   async run(context, args, values) {
     if (args.length < 1 || args.length > 2)
       throw usageError('get needs an s3://bucket/key and an optional destination');

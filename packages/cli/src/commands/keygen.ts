@@ -15,7 +15,19 @@ export const keygen: Command = {
   name: 'keygen',
   usage: 'keygen --keyring FILE [--id ID] [--add]',
   summary: 'create a keyring file, or --add a new primary key to one',
-  options: { id: { type: 'string' }, add: { type: 'boolean' } },
+  help: [
+    'Writes a new keyring file (mode 0600, never overwriting one) holding one random 32-byte key, or with',
+    '--add a new primary key to an existing one (older keys stay, so older objects still open; `rotate`',
+    're-wraps them to the new key). Keys are never printed.',
+  ],
+  options: {
+    id: { type: 'string', value: 'ID', description: "the new key's id (default: key-<UTC time>-<random>)" },
+    add: { type: 'boolean', description: 'add a new primary key to the existing keyring' },
+  },
+  examples: [
+    'encrypted-stream keygen --keyring ~/.es-keyring',
+    'encrypted-stream keygen --keyring ~/.es-keyring --add --id 2025-q3',
+  ],
   async run(context, args, values) {
     if (args.length > 0) throw usageError('keygen takes no positional arguments');
     const path = keyringPath(context.options.keyring);

@@ -14,7 +14,22 @@ export const encrypt: Command = {
   name: 'encrypt',
   usage: 'encrypt [IN|-] [-o OUT|-] [--chunk-size 64KiB]',
   summary: 'encrypt a file or stdin (self-contained format)',
-  options: { output: { type: 'string', short: 'o' }, 'chunk-size': { type: 'string' } },
+  help: [
+    'Writes the self-contained format (header, key block, chunks; FORMAT.md). A file to a file records',
+    'its plaintext size; stdin records none. A file output appears only when complete.',
+  ],
+  options: {
+    output: { type: 'string', short: 'o', value: 'OUT', description: 'output file, or - for stdout (default)' },
+    'chunk-size': {
+      type: 'string',
+      value: 'SIZE',
+      description: 'plaintext bytes per chunk, a power of two from 4KiB to 16MiB (default 64KiB)',
+    },
+  },
+  examples: [
+    'encrypted-stream encrypt notes.txt -o notes.txt.es',
+    'tar -c dir | encrypted-stream encrypt > dir.tar.es',
+  ],
   async run(context, args, values) {
     if (args.length > 1) throw usageError('encrypt takes one input');
     const input = args[0] ?? '-';
@@ -57,7 +72,22 @@ export const decrypt: Command = {
   name: 'decrypt',
   usage: 'decrypt [IN|-] [-o OUT|-] [--range a-b|a-|-n]',
   summary: 'decrypt a file or stdin; --range reads only the chunks it needs',
-  options: { output: { type: 'string', short: 'o' }, range: { type: 'string' } },
+  help: [
+    'A file output appears only once every byte authenticated. --range (files only) reads and',
+    'authenticates only the chunks holding the range.',
+  ],
+  options: {
+    output: { type: 'string', short: 'o', value: 'OUT', description: 'output file, or - for stdout (default)' },
+    range: {
+      type: 'string',
+      value: 'RANGE',
+      description: 'plaintext bytes a-b (inclusive), a- or -n (the last n); --range -n works too',
+    },
+  },
+  examples: [
+    'encrypted-stream decrypt notes.txt.es -o notes.txt',
+    'encrypted-stream decrypt video.es --range 1000000-1999999 > piece',
+  ],
   async run(context, args, values) {
     if (args.length > 1) throw usageError('decrypt takes one input');
     const input = args[0] ?? '-';

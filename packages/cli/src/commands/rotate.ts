@@ -12,14 +12,22 @@ export const rotate: Command = {
   name: 'rotate',
   usage: 'rotate s3://BUCKET[/PREFIX]',
   summary: "re-wrap objects' data keys under the primary key (metadata-only server-side copies)",
+  help: [
+    'Each encrypted object under the prefix whose data key is wrapped under another key than the',
+    "keyring's primary one gets a server-side copy onto itself that replaces only its metadata (no",
+    'data transfer), guarded by its ETag. Plaintext objects are counted and left alone.',
+  ],
   options: {},
+  examples: ['encrypted-stream rotate s3://bucket/backups/', 'encrypted-stream rotate s3://bucket --json'],
   async run(context, args) {
     if (args.length !== 1) throw usageError('rotate needs one s3://bucket/prefix');
     const { bucket, key: prefix } = parseS3Url(args[0] as string, true);
     const keyring = await context.keyring();
     const { plain } = await context.clients();
     const objects = await listAllObjects(plain, bucket, prefix);
-    const progress = new Progress(`rotate s3://${bucket}/${prefix}`, objects.length, context.showProgress);
+    const progress = new Progress(`rotate s3://${bucket}/${prefix}`, objects.length, context.showProgress, {
+      unit: 'objects',
+    });
     const summary = { rotated: 0, alreadyCurrent: 0, notEncrypted: 0, failed: 0 };
     const failures: { key: string; error: string }[] = [];
     let reported: DescribedError | undefined;

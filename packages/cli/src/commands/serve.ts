@@ -49,14 +49,41 @@ export const serve: Command = {
   summary:
     'serve decrypted objects over HTTP with byte ranges (for browsers and media players); only to loopback, ' +
     '--host and --allow-host names',
+  help: [
+    'Every client range is one ranged S3 request; a chunk that fails authentication mid-response cuts the',
+    'connection. Answers only requests whose Host names it (loopback, --host, --allow-host): others get',
+    '421, so a DNS-rebinding page cannot read through it. Ctrl-C stops it.',
+  ],
   options: {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'allow-host': { type: 'string', multiple: true },
-    'sign-key': { type: 'string' },
-    inline: { type: 'string', multiple: true },
-    'max-concurrent': { type: 'string' },
+    port: { type: 'string', value: 'PORT', description: 'port to listen on (default 8080; 0 picks a free one)' },
+    host: { type: 'string', value: 'ADDRESS', description: 'address to listen on (default 127.0.0.1)' },
+    'allow-host': {
+      type: 'string',
+      multiple: true,
+      value: 'NAME',
+      description: "another Host name to answer (e.g. a reverse proxy's public name)",
+    },
+    'sign-key': {
+      type: 'string',
+      value: 'FILE',
+      description: 'require links signed with this key (0600, at least 32 bytes; see share)',
+    },
+    inline: {
+      type: 'string',
+      multiple: true,
+      value: 'TYPE',
+      description: 'another media type to serve inline rather than as an attachment',
+    },
+    'max-concurrent': {
+      type: 'string',
+      value: 'N',
+      description: 'requests holding an S3 request at once (default 32; up to 4x more wait)',
+    },
   },
+  examples: [
+    'encrypted-stream serve s3://bucket/videos/ --port 8080',
+    'encrypted-stream serve s3://bucket/videos/ --sign-key ~/.es-sign-key',
+  ],
   async run(context, args, values) {
     if (args.length !== 1) throw usageError('serve needs one s3://bucket[/prefix]');
     const { bucket, key } = parseS3Url(args[0] as string, true);
@@ -110,7 +137,16 @@ export const share: Command = {
   name: 'share',
   usage: 'share PATH --sign-key FILE [--expires 1h] [--base http://127.0.0.1:8080]',
   summary: 'print a signed, expiring gateway link for PATH (the object key under the served prefix)',
-  options: { 'sign-key': { type: 'string' }, expires: { type: 'string' }, base: { type: 'string' } },
+  options: {
+    'sign-key': { type: 'string', value: 'FILE', description: 'the key `serve --sign-key` was given' },
+    expires: {
+      type: 'string',
+      value: 'DURATION',
+      description: 'how long the link works: 90s, 15m, 12h, 7d (default 1h)',
+    },
+    base: { type: 'string', value: 'URL', description: "the gateway's address (default http://127.0.0.1:8080)" },
+  },
+  examples: ['encrypted-stream share clip.webm --sign-key ~/.es-sign-key --expires 12h'],
   async run(context, args, values) {
     if (args.length !== 1) throw usageError('share needs one object path');
     const keyFile = stringOption(values, 'sign-key');

@@ -10,7 +10,12 @@ export const verify: Command = {
   name: 'verify',
   usage: 'verify s3://BUCKET/KEY [s3://BUCKET/KEY …]',
   summary: 'download and authenticate objects without writing plaintext',
+  help: [
+    'Reads and authenticates every byte of each object, writing nothing; lists OK or FAIL per object and',
+    'exits with the failure code (4 for tampering wins over any other) if any failed.',
+  ],
   options: {},
+  examples: ['encrypted-stream verify s3://bucket/backups/backup.tar s3://bucket/backups/older.tar'],
   async run(context, args) {
     if (args.length === 0) throw usageError('verify needs at least one s3://bucket/key');
     const targets = args.map((arg) => parseS3Url(arg)); // every usage error before any request

@@ -51,12 +51,14 @@ export interface Running {
 /**
  * The environment of every run: credentials and region the AWS way (the SDK's
  * default chain, as a user would have them), no keyring or state directory
- * inherited from the developer's shell.
+ * inherited from the developer's shell. Node's warnings stay on (no
+ * NODE_NO_WARNINGS), so every test that expects a one-line stderr also
+ * catches warning noise such as the AWS SDK's Node-version warning.
  */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) {
-    if (/^(AWS_|ENCRYPTED_STREAM_)/.test(name)) delete env[name];
+    if (/^(AWS_|ENCRYPTED_STREAM_)/.test(name) || name === 'NODE_NO_WARNINGS') delete env[name];
   }
   let s3: ReturnType<typeof s3Settings> | undefined;
   try {
@@ -65,7 +67,6 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
     s3 = undefined; // local-only tests run without a server
   }
   Object.assign(env, {
-    NODE_NO_WARNINGS: '1',
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     ...(s3
@@ -163,4 +164,34 @@ export function expectOneLineError(result: CliResult, code: number, pattern?: Re
 export function jsonOf<T = Record<string, unknown>>(result: CliResult): T {
   expectOk(result);
   return JSON.parse(result.stdout.toString('utf8')) as T;
+}
+
+/** `text` as one POSIX shell word. */
+const shellWord = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs `encrypted-stream ARGS…` with a terminal as its stdin, stdout and
+ * stderr (util-linux `script` makes the pseudo-terminal), as a user at a
+ * prompt would: progress bars are drawn only then. Returns the exit code and
+ * everything the terminal showed (stdout and stderr together, with the
+ * carriage returns and erase sequences of redrawn lines).
+ */
+export function runInTerminal(
+  args: readonly string[],
+  options: Pick<RunOptions, 'env'> = {},
+): Promise<{ code: number | null; screen: string }> {
+  assertBuilt();
+  const command = [process.execPath, BIN, ...args].map(shellWord).join(' ');
+  const child = spawn('script', ['--quiet', '--return', '--command', command, '/dev/null'], {
+    env: cliEnv(options.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin.end();
+  const output: Buffer[] = [];
+  child.stdout.on('data', (piece: Buffer) => output.push(piece));
+  child.stderr.on('data', (piece: Buffer) => output.push(piece));
+  return new Promise((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, screen: Buffer.concat(output).toString('utf8') }));
+  });
 }

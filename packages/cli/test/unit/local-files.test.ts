@@ -242,6 +242,15 @@ describe('decrypt --range', () => {
     expect(result.stdout.equals(plaintext.subarray(start, end))).toBe(true);
   });
 
+  test.concurrent.each([
+    ['-70000', SIZE - 70000],
+    ['-1', SIZE - 1],
+  ])('--range %s as two arguments (a space, no =) reads the same suffix', async (range, start) => {
+    const result = await run(['decrypt', '-k', keyring, encrypted, '--range', range]);
+    expectOk(result);
+    expect(result.stdout.equals(plaintext.subarray(start))).toBe(true);
+  });
+
   test('--range to a file, with --json', async () => {
     const out = path('range.out');
     const result = jsonOf(

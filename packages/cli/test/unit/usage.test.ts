@@ -2,7 +2,7 @@
  * Argument mistakes: exit 2 and one clear line on stderr, before any keyring
  * is read or any request is sent; --help documents the exit codes.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT, expectOk, expectOneLineError, run } from '../helpers/cli';
 import { useTempDir } from '../helpers/files';
@@ -11,12 +11,18 @@ const dir = useTempDir('usage');
 const path = (name: string) => join(dir.path, name);
 let keyring: string;
 let file: string;
+let sparse: string;
+const GiB = 1024 ** 3;
 
 beforeAll(async () => {
   keyring = path('keyring.json');
   expectOk(await run(['keygen', '-k', keyring, '--id', 'usage']));
   file = path('source.bin');
   writeFileSync(file, 'some bytes\n');
+  // 60 GiB that take no disk space: 12,288 parts of 5 MiB, more than S3's 10,000.
+  sparse = path('sparse-60GiB.bin');
+  writeFileSync(sparse, '');
+  truncateSync(sparse, 60 * GiB);
 });
 
 /**
@@ -62,7 +68,13 @@ describe('usage errors: exit 2, one line, nothing read or sent', () => {
     ['get --range empty', ['get', 's3://b/k', '-', '--range='], /--range: "" is not/],
     ['decrypt --range with letters', ['decrypt', 'in.es', '--range', '1-x'], /--range: "1-x"/],
     ['decrypt --range from stdin', ['decrypt', '--range', '0-9'], /--range needs a file, not stdin/],
-    ['get --range -n without =', ['get', 's3://b/k', '-', '--range', '-100'], /ambiguous.*use '--range=-XYZ'/],
+    [
+      'get --range followed by one of its own options',
+      ['get', 's3://b/k', '-', '--range', '-q'],
+      /ambiguous.*use '--range=-XYZ'/,
+    ],
+    ['get --range -x (a dash, not a suffix range)', ['get', 's3://b/k', '-', '--range', '-x'], /--range: "-x" is not/],
+    ['put --part-size -5MiB (with a space)', ['put', 'f', 's3://b/k', '--part-size', '-5MiB'], /"-5MiB" is not a size/],
     [
       'get --range without a value',
       ['get', 's3://b/k', '-', '--range'],
@@ -71,8 +83,36 @@ describe('usage errors: exit 2, one line, nothing read or sent', () => {
     [
       'put --part-size with an unknown unit',
       ['put', 'f', 's3://b/k', '--part-size', '5q'],
-      /--part-size: "5q" is not a size/,
+      /--part-size: "5q" is not a size: a whole number of bytes, or of KiB, MiB or GiB .*e\.g\. 65536, 64KiB, 16MiB/,
     ],
+    [
+      "put --part-size 1MiB (below S3's minimum part)",
+      ['put', 'f', 's3://b/k', '--part-size', '1MiB'],
+      /--part-size 1MiB is below S3's 5 MiB minimum part size: set --part-size 5MiB or more/,
+    ],
+    ['put --part-size 0', ['put', 'f', 's3://b/k', '--part-size', '0'], /--part-size 0 is below S3's 5 MiB minimum/],
+    ['put --part-size 1', ['put', 'f', 's3://b/k', '--part-size', '1'], /--part-size 1 is below S3's 5 MiB minimum/],
+    [
+      "put --part-size 6GiB (above S3's largest part)",
+      ['put', 'f', 's3://b/k', '--part-size', '6GiB'],
+      /--part-size 6GiB is above the largest part S3 stores .*set --part-size 5116MiB or less/,
+    ],
+    [
+      'put --part-size not a multiple of the chunk size',
+      ['put', 'f', 's3://b/k', '--part-size', '6000000'],
+      /--part-size 6000000 is not a multiple of the 64KiB chunk size: set --part-size 5888KiB/,
+    ],
+    [
+      'put --part-size not a multiple of --chunk-size',
+      ['put', 'f', 's3://b/k', '--part-size', '5MiB', '--chunk-size', '4MiB'],
+      /--part-size 5MiB is not a multiple of the 4MiB chunk size: set --part-size 8MiB/,
+    ],
+    [
+      'put --chunk-size not a power of two',
+      ['put', 'f', 's3://b/k', '--chunk-size', '1000'],
+      /--chunk-size 1000 is not a power of two from 4KiB to 16MiB/,
+    ],
+    ['put --chunk-size above 16 MiB', ['put', 'f', 's3://b/k', '--chunk-size', '32MiB'], /--chunk-size 32MiB is not/],
     ['put --part-size negative', ['put', 'f', 's3://b/k', '--part-size=-5MiB'], /--part-size: "-5MiB" is not a size/],
     ['put --part-size fractional', ['put', 'f', 's3://b/k', '--part-size', '5.5MiB'], /--part-size: "5.5MiB"/],
     ['put --part-size huge', ['put', 'f', 's3://b/k', '--part-size', '99999999999999999999'], /too large/],
@@ -91,15 +131,26 @@ describe('usage errors found once the keyring is loaded: still exit 2 and no req
   // The endpoint has nothing listening: had a request been sent, the exit code would be 5.
   const withKeyring = ([command, ...rest]: string[]) => bare([command as string, '-k', keyring, ...rest]);
 
-  test.concurrent.each([
-    ['--part-size 0', '0'],
-    ['--part-size 1', '1'],
-    ['--part-size not a multiple of the chunk size', '5000000'],
-  ])('put %s', async (_label, size) => {
+  test.concurrent('put --part-size 1MiB of a real file: refused before the first request, saying what to set', async () => {
     expectOneLineError(
-      await withKeyring(['put', file, 's3://bucket/key', '--part-size', size]),
+      await withKeyring(['put', file, 's3://bucket/key', '--part-size', '1MiB']),
       EXIT.USAGE,
-      /partSize must be a positive multiple of the 65536-byte chunk size/,
+      /^encrypted-stream: --part-size 1MiB is below S3's 5 MiB minimum part size: set --part-size 5MiB or more \(or leave it out: 8MiB, more for files above 78\.1 GiB\)$/,
+    );
+  });
+
+  test.concurrent('put of a file that needs more than 10,000 parts of --part-size: names the size that works', async () => {
+    const line = expectOneLineError(
+      await withKeyring(['put', sparse, 's3://bucket/key', '--part-size', '5MiB']),
+      EXIT.USAGE,
+      /sparse-60GiB\.bin \(60\.0 GiB\) in parts of --part-size 5MiB would take 12288 parts; S3 allows 10000: set --part-size 7MiB or more/,
+    );
+    expect(line).toMatch(/or leave it out to have it chosen\)$/);
+    // Even without a keyring: the size is checked before the keyring is read.
+    expectOneLineError(
+      await bare(['put', sparse, 's3://b/k', '--part-size', '6MiB']),
+      EXIT.USAGE,
+      /12288 parts|10240 parts/,
     );
   });
 
@@ -151,21 +202,103 @@ describe('help', () => {
     expect(text).toMatch(/edited key id, which reads as a key the keyring lacks \(3\)/);
   });
 
-  test.concurrent('put --help: the recorded size (not for stdin), the resume rule, --verify-source', async () => {
+  test.concurrent('put --help: the recorded size, one PutObject, part limits, the resume rules, --verify-source', async () => {
     const result = await run(['put', '--help']);
     expectOk(result);
     const text = result.stdout.toString();
     expect(text).toMatch(/plaintext size is recorded in the authenticated header/);
-    expect(text).toMatch(/stdin \(-\) records no size/);
+    expect(text).toMatch(/stdin \(-\) ending within one part\. Longer stdin records no size/);
+    expect(text).toMatch(/Input that fits in one part is sent as one PutObject/);
+    expect(text).toMatch(/Part sizes follow S3: 5MiB … 5GiB \(once encrypted\), at most 10000 parts/);
+    expect(text).toMatch(
+      /A rerun with another --part-size or\s+--chunk-size than the interrupted upload used is refused \(exit 2\)/,
+    );
     expect(text).toMatch(/size, modification and status-change times \(ns\), inode and device/);
     expect(text).toMatch(/Nothing is hashed unless --verify-source/);
     expect(text).toMatch(/altered or names another destination: exit 4/);
-    expect(text).toMatch(/older version .* not trusted: exit 6, use --restart/);
+    expect(text).toMatch(/older version \(plaintext SHA-256 per part\) is not trusted:\s+exit 6, use --restart/);
   });
 
   test('no arguments at all: the help text, exit 2', async () => {
     const result = await run([]);
     expect(result.code).toBe(EXIT.USAGE);
     expect(result.stdout.toString()).toMatch(/^encrypted-stream — /);
+  });
+
+  test.concurrent('--version: the package version, exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8'));
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    const result = await run(['--version']);
+    expectOk(result);
+    expect(result.stdout.toString()).toBe(`encrypted-stream ${version}\n`);
+    expect(result.stderr).toBe('');
+  });
+
+  test.concurrent("the general help lists every command and says how to get one command's help", async () => {
+    const text = (await run(['--help'])).stdout.toString();
+    expect(text).toMatch(/^commands:$/m);
+    for (const command of ['serve', 'share']) expect(text).toMatch(new RegExp(`^  ${command} `, 'm'));
+    expect(text).toMatch(/encrypted-stream help COMMAND +\(or COMMAND --help\)/);
+    expect(text).toMatch(/encrypted-stream --version/);
+    expect(text).toMatch(/^ {2}-k, --keyring FILE +keyring file/m);
+  });
+
+  /** Every command's own options, spelled out independently of the sources. */
+  const OPTIONS: Record<string, string[]> = {
+    keygen: ['--id ID', '--add'],
+    encrypt: ['-o, --output OUT', '--chunk-size SIZE'],
+    decrypt: ['-o, --output OUT', '--range RANGE'],
+    put: [
+      '--part-size SIZE',
+      '--chunk-size SIZE',
+      '--concurrency N',
+      '--restart',
+      '--verify-source',
+      '--state-dir DIR',
+    ],
+    get: ['--range RANGE'],
+    head: [],
+    ls: [],
+    verify: [],
+    rotate: [],
+    serve: [
+      '--port PORT',
+      '--host ADDRESS',
+      '--allow-host NAME',
+      '--sign-key FILE',
+      '--inline TYPE',
+      '--max-concurrent N',
+    ],
+    share: ['--sign-key FILE', '--expires DURATION', '--base URL'],
+  };
+
+  test.concurrent.each(Object.entries(OPTIONS))(
+    '%s --help and help %s: the same full help (usage, each option described, global options, examples)',
+    async (command, options) => {
+      const [flag, word] = await Promise.all([run([command, '--help']), run(['help', command])]);
+      expectOk(flag);
+      expectOk(word);
+      const text = flag.stdout.toString();
+      expect(word.stdout.toString()).toBe(text);
+      expect(text).toMatch(new RegExp(`^usage: encrypted-stream ${command}( |$)`, 'm'));
+      for (const option of options) {
+        // The option in the left column (long-only ones indented past a short's place), its description beside it.
+        const column = `${option.startsWith('--') ? '      ' : '  '}${option}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        expect(text).toMatch(new RegExp(`^${column} {2,}\\S`, 'm'));
+      }
+      if (options.length > 0) expect(text).toMatch(/^options:$/m);
+      expect(text).toMatch(/^options for every command:$/m);
+      expect(text).toMatch(/^ {2}-k, --keyring FILE +keyring file/m);
+      expect(text).toMatch(new RegExp(`^examples:\\n {2}(\\S+ \\| )?encrypted-stream ${command} `, 'm'));
+      expect(flag.stderr).toBe('');
+    },
+  );
+
+  test.concurrent('help of an unknown command: exit 2, one line', async () => {
+    expectOneLineError(
+      await run(['help', 'nope']),
+      EXIT.USAGE,
+      /unknown command "nope" \(see encrypted-stream --help\)/,
+    );
   });
 });

@@ -1,0 +1,40 @@
+import { ErrorCode, type LocalKeyring, openStreamCipher } from '@encrypted-stream/codec';
+import type { EncryptionHeader } from '@encrypted-stream/codec/low-level';
+import { KEYRING_ENV } from '../keyring-file';
+
+/** Said in every human report made without a keyring. */
+export const UNVERIFIED_NOTE = `UNVERIFIED: no keyring (--keyring or $${KEYRING_ENV}): this is what the metadata claims, not authenticated`;
+
+/** Said when the key unwraps but the header's context is not one the CLI knows. */
+export const CUSTOM_CONTEXT_NOTE =
+  'NOT VERIFIED: bound to a context other than none or {bucket, key}, so its header cannot be authenticated here';
+
+/** What a header was bound to: nothing, `{ bucket, key }`, or a context the CLI does not know. */
+export type ContextBinding = 'none' | 'location' | 'custom';
+
+/**
+ * Authenticates an object's header under `keyring` (one key unwrap) and finds
+ * its context: opened with no context, then with `{ bucket, key }`. `custom`
+ * when the key unwraps but neither context matches: the header is then not
+ * authenticated (its context is unknown here). Any other failure throws
+ * (an unknown key id, a tampered header or key block).
+ */
+export async function verifyHeader(
+  header: EncryptionHeader,
+  keyring: LocalKeyring,
+  bucket: string,
+  key: string,
+): Promise<ContextBinding> {
+  for (const [binding, context] of [
+    ['none', {}],
+    ['location', { bucket, key }],
+  ] as const) {
+    try {
+      await openStreamCipher(header, { keyring, context });
+      return binding;
+    } catch (error) {
+      if ((error as { code?: string }).code !== ErrorCode.CONTEXT_MISMATCH) throw error;
+    }
+  }
+  return 'custom';
+}

@@ -1,0 +1,79 @@
+import type { Command, OptionSpec } from './command';
+import { GLOBAL_OPTIONS } from './global-options';
+
+const WIDTH = 100;
+
+/** `text` broken into lines of at most `width` characters (at spaces; a longer word stays whole). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line];
+}
+
+/** Two columns: `-k, --keyring FILE` and its description, wrapped under itself. */
+function optionLines(spec: OptionSpec): string[] {
+  const rows = Object.entries(spec).map(([name, o]) => [
+    `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`,
+    `${o.description}${o.multiple ? ' (repeatable)' : ''}`,
+  ]);
+  const left = Math.max(...rows.map(([flag]) => (flag as string).length)) + 2;
+  return rows.flatMap(([flag, description]) =>
+    wrap(description as string, WIDTH - 2 - left).map(
+      (line, i) => `  ${(i === 0 ? (flag as string) : '').padEnd(left)}${line}`,
+    ),
+  );
+}
+
+/** What exit codes mean (src/exit-codes.ts), for the general help. */
+const EXIT_CODES = [
+  'exit codes: 0 ok, 1 failure, 2 usage, 3 keyring, 4 integrity (authentication/format), 5 S3 or network,',
+  '            6 source changed (put resume refused), 130 interrupted (put of a file resumes when run again)',
+  'tampering exits 4: a changed or cut body, header, wrapped key or encryption metadata, another context,',
+  '            an altered put resume journal; except an edited key id, which reads as a key the keyring lacks (3).',
+  '            A keyring holding a different key under the same id also exits 4 (indistinguishable from tampering).',
+  'keys, metadata and messages are printed with control and bidi characters escaped (\\x1b, \\u{202e}).',
+];
+
+/** The general help: every command with its summary, the options every command takes, exit codes. */
+export function generalHelp(commands: readonly Command[]): string {
+  return [
+    'encrypted-stream — client-side encrypted backups to S3 and local files',
+    '',
+    'usage: encrypted-stream COMMAND [options]',
+    '       encrypted-stream help COMMAND   (or COMMAND --help): its options and examples',
+    '       encrypted-stream --version',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.usage}\n      ${c.summary}`),
+    '',
+    'options for every command:',
+    ...optionLines(GLOBAL_OPTIONS),
+    '',
+    'credentials and region come from the AWS SDK default chain (environment, profile, instance role).',
+    'Against servers that reject aws-chunked uploads (e.g. Ceph RGW) set AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED.',
+    '',
+    ...EXIT_CODES,
+  ].join('\n');
+}
+
+/** `COMMAND --help`: usage, what it does, its options with descriptions, the global ones, examples. */
+export function commandHelp(command: Command): string {
+  const own = Object.keys(command.options).length > 0;
+  return [
+    `usage: encrypted-stream ${command.usage}`,
+    '',
+    `  ${command.summary}`,
+    ...(command.help?.length ? ['', ...command.help.map((line) => (line ? `  ${line}` : ''))] : []),
+    '',
+    ...(own ? ['options:', ...optionLines(command.options), ''] : []),
+    'options for every command:',
+    ...optionLines(GLOBAL_OPTIONS),
+    ...(command.examples?.length ? ['', 'examples:', ...command.examples.map((line) => `  ${line}`)] : []),
+  ].join('\n');
+}
