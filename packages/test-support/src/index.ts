@@ -6,13 +6,15 @@
  * - `clients.ts`: `clientConfig`, `plainClient`; `encrypted-client.ts`: `encryptedClient`, `useEncryptedClient`,
  *   `withEncryptedClient`; `keys.ts`: `newKeyring`, `newMasterKey`
  * - `bucket.ts`: a fresh bucket per test file (`useBucket`, `useEncryptedBucket`), `destroyBucket`, `listOpenUploads`
- * - `seeded-data.ts`: deterministic data, any slice on its own (`seededBytes`, `seededPieces`, `seededStream`, …)
+ * - seeded data, re-exported from `@encrypted-stream/test-base` (which the codec's and s3's own tests use
+ *   too): deterministic data, any slice on its own (`seededBytes`, `seededPieces`, `seededStream`, …)
  * - `request-counter.ts`: `countRequests(client)`, every HTTP request a client sends
  * - `in-flight.ts`: `trackInFlight(client)`, the requests a client has under way, with a gate
  * - `streams.ts`: `readAll`, `consume`, `hashBody`, `consumeUntilError`, `contains`
  * - `parallel.ts`: `parallel`, `shuffled`
  * - `fault-proxy.ts`: `startFaultProxy()`, a scripted fault-injecting reverse proxy in front of S3
  */
+export * from '@encrypted-stream/test-base';
 export * from './bucket';
 export * from './clients';
 export * from './encrypted-client';
@@ -22,5 +24,4 @@ export * from './keys';
 export * from './parallel';
 export * from './request-counter';
 export * from './s3-settings';
-export * from './seeded-data';
 export * from './streams';

@@ -17,7 +17,7 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalKeyring } from '@encrypted-stream/codec';
 import { rotateObjectKey } from '@encrypted-stream/s3';
-import { expectStreamHeader } from '../fuzz/oracle';
+import { expectStreamHeader } from '@encrypted-stream/test-base/fuzz';
 import { encryptedClient, useEncryptedClient } from '../helpers';
 import {
   ES_H,

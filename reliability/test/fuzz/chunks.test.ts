@@ -48,22 +48,28 @@ import {
   getBackend,
 } from '@encrypted-stream/codec/low-level';
 import { DecryptingWriter, openEncryptedFile } from '@encrypted-stream/codec/node';
-import fc from 'fast-check';
-import { type ByteMutation, byteMutations, mutateBytes } from './mutations';
 import {
   assertContractError,
   asyncPieces,
   attemptAsync,
   BUG_RUNS,
+  type ByteMutation,
+  byteMutations,
   concat,
   fuzz,
+  mutateBytes,
   note,
   pieceLengths,
   recordFileTotals,
   runsFor,
   sameBytes,
+  setFigureSink,
   slices,
-} from './support';
+} from '@encrypted-stream/test-base/fuzz';
+import fc from 'fast-check';
+import { recordFigure } from '../helpers';
+
+setFigureSink(recordFigure);
 
 const C = 4096;
 const STRIDE = C + CHUNK_OVERHEAD;

@@ -11,8 +11,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { LocalKeyring } from '@encrypted-stream/codec';
+import {
+  assertContractError,
+  attempt,
+  BUG_RUNS,
+  fuzz,
+  INCLUDE_KNOWN_BUGS,
+  recordFileTotals,
+  runsFor,
+  setFigureSink,
+} from '@encrypted-stream/test-base/fuzz';
 import fc from 'fast-check';
-import { assertContractError, attempt, BUG_RUNS, fuzz, INCLUDE_KNOWN_BUGS, recordFileTotals, runsFor } from './support';
+import { recordFigure } from '../helpers';
+
+setFigureSink(recordFigure);
 
 afterAll(() => recordFileTotals('keyring.test'));
 

@@ -1,4 +1,5 @@
 import { EncryptedStreamError, LocalKeyring } from '@encrypted-stream/codec';
+import { seededBytes } from '@encrypted-stream/test-base';
 
 /** The smallest chunk size (most tests use it to keep data small). */
 export const C = 4096;
@@ -14,17 +15,9 @@ export function testKeyring(keyId = KEY_ID, masterKey = MASTER_KEY): LocalKeyrin
   return LocalKeyring.single(keyId, masterKey);
 }
 
-/** Reproducible filler bytes (xorshift32). */
+/** Reproducible filler bytes: seed `seed`'s seeded data (test-base's `seededBytes`), in an ArrayBuffer of their own. */
 export function filler(length: number, seed = 1): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 0x9e3779b9;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
+  return new Uint8Array(seededBytes(`s3-unit-${seed}`, length));
 }
 
 export function concat(...parts: Uint8Array[]): Uint8Array {

@@ -24,15 +24,23 @@
 
 import { LocalKeyring } from '@encrypted-stream/codec';
 import { createStreamCipher, type DetachedHeader, toDetachedHeader } from '@encrypted-stream/codec/low-level';
+import {
+  assertContractError,
+  attempt,
+  attemptAsync,
+  expectDetached,
+  fuzz,
+  hostileChar,
+  mutateString,
+  runsFor,
+  type StringMutation,
+  sameBytes,
+  stringMutation,
+} from '@encrypted-stream/test-base/fuzz';
 import fc from 'fast-check';
-import { type ResolvedOptions, resolveOptions } from '../../../packages/s3/src/options';
-import { type ByteRange, formatRange, parseContentRange, parseRange } from '../../../packages/s3/src/ranges';
-import { fromResumeToken, toResumeToken, type UploadState } from '../../../packages/s3/src/upload-state';
-import { hostileChar, mutateString, type StringMutation, stringMutation } from './mutations';
-import { expectDetached } from './oracle';
-import { assertContractError, attempt, attemptAsync, fuzz, recordFileTotals, runsFor, sameBytes } from './support';
-
-afterAll(() => recordFileTotals('s3-parsers.test'));
+import { type ResolvedOptions, resolveOptions } from '../../src/options';
+import { type ByteRange, formatRange, parseContentRange, parseRange } from '../../src/ranges';
+import { fromResumeToken, toResumeToken, type UploadState } from '../../src/upload-state';
 
 const MAX = BigInt(Number.MAX_SAFE_INTEGER);
 

@@ -1,10 +1,12 @@
 /**
- * Fuzzing of everything that parses a stream's header: the 96-byte stream header
- * (`parseStreamHeader`), the self-contained prefix and key block (`decodeHeader`),
- * the detached strings (`fromDetachedHeader`) and the S3 metadata that carries
- * them (`readEncryptionHeader`).
+ * Fuzzing of everything in the codec that parses a stream's header: the 96-byte
+ * stream header (`parseStreamHeader`), the self-contained prefix and key block
+ * (`decodeHeader`) and the detached strings (`fromDetachedHeader`). The S3
+ * metadata that carries them (`readEncryptionHeader`) is fuzzed in the s3
+ * package (test/unit/metadata-fuzz.test.ts).
  *
- * Contracts (checked against an independent reading of FORMAT.md, ./oracle.ts):
+ * Contracts (checked against an independent reading of FORMAT.md,
+ * `@encrypted-stream/test-base/fuzz`'s format-oracle.ts):
  * - `parseStreamHeader(bytes)`: the fields, or FormatError ES_MALFORMED /
  *   ES_UNSUPPORTED_VERSION exactly as §2 says; a header that parses re-encodes to
  *   the same 96 bytes. Nothing else is ever thrown (no TypeError/RangeError: the
@@ -17,99 +19,62 @@
  *   `{ h, k, w }`: one spelling per header) or FormatError ES_MALFORMED /
  *   ES_UNSUPPORTED_VERSION, for any values of any type. A null/undefined argument
  *   (not an object at all) is a TypeError.
- * - `readEncryptionHeader(metadata)`: `undefined` iff none of es-h/es-k/es-w is
- *   present (names compared case-insensitively), ES_MALFORMED if only some are,
- *   else as `fromDetachedHeader` of the values it picked.
  */
 
-import { LocalKeyring } from '@encrypted-stream/codec';
-import {
-  createStreamCipher,
-  decodeHeader,
-  type EncryptionHeader,
-  encodeHeader,
-  fromDetachedHeader,
-  toDetachedHeader,
-} from '@encrypted-stream/codec/low-level';
-import { METADATA_KEYS, readEncryptionHeader } from '@encrypted-stream/s3';
-import fc from 'fast-check';
-import { encodeStreamHeader, makeEncryptionHeader, parseStreamHeader } from '../../../packages/codec/src/format/header';
-import { byteMutations, mutateBytes, mutateString, stringMutation } from './mutations';
-import { type Expectation, expectDetached, expectPrefix, expectStreamHeader } from './oracle';
 import {
   assertContractError,
   attempt,
   BUG_RUNS,
+  byteMutations,
+  type Detached,
+  type DetachedStrings,
+  detachedInput,
+  expectDetached,
+  expectMatches,
+  expectPrefix,
+  expectStreamHeader,
   fuzz,
+  headerCorpus,
   largestAllocation,
-  recordFileTotals,
+  mutateBytes,
   runsFor,
   sameBytes,
-} from './support';
+} from '@encrypted-stream/test-base/fuzz';
+import fc from 'fast-check';
+import { LocalKeyring } from '../../src/crypto/local-keyring';
+import { createStreamCipher } from '../../src/crypto/stream-cipher';
+import {
+  decodeHeader,
+  type EncryptionHeader,
+  encodeHeader,
+  encodeStreamHeader,
+  fromDetachedHeader,
+  makeEncryptionHeader,
+  parseStreamHeader,
+  toDetachedHeader,
+} from '../../src/format/header';
 
 const FORMAT_CODES = ['ES_MALFORMED', 'ES_UNSUPPORTED_VERSION'] as const;
 
 /** Real headers: several chunk sizes, recorded sizes, contexts and key ids. */
-const headers: EncryptionHeader[] = [];
+let headers: EncryptionHeader[] = [];
 /** Synthetic headers whose key blocks span the whole allowed range (ids of 1…200, wrapped keys of 1…1024 bytes). */
-const wideHeaders: EncryptionHeader[] = [];
+let wideHeaders: EncryptionHeader[] = [];
+/** Their detached forms (wide headers: those whose wrapped key fits a detached header). */
+const detachedCorpus: DetachedStrings[] = [];
+const wideDetachedCorpus: DetachedStrings[] = [];
 
 beforeAll(async () => {
-  const ids = ['k', 'key-1', 'a'.repeat(200), '!~', 'prod/2024-01/primary'];
-  for (const [i, keyId] of ids.entries()) {
-    const keyring = LocalKeyring.single(keyId, new Uint8Array(32).fill(i + 1));
-    for (const chunkSize of [4096, 65536, 16 * 2 ** 20]) {
-      for (const plaintextSize of [undefined, 0, 1, 2 ** 32 + 5, Number.MAX_SAFE_INTEGER]) {
-        const cipher = await createStreamCipher({
-          keyring,
-          chunkSize,
-          plaintextSize,
-          context: i % 2 ? { bucket: 'b', key: `k${i}` } : undefined,
-        });
-        headers.push(cipher.header);
-      }
-    }
-  }
-  const rnd = fc.sample(
-    fc.record({
-      id: fc.string({
-        unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
-        minLength: 1,
-        maxLength: 200,
-      }),
-      wrapped: fc.oneof(
-        fc.uint8Array({ minLength: 1, maxLength: 189 }),
-        fc.uint8Array({ minLength: 190, maxLength: 1024 }),
-      ),
-    }),
-    { numRuns: 60, seed: 7 },
-  );
-  for (const [i, { id, wrapped }] of rnd.entries()) {
-    wideHeaders.push(
-      makeEncryptionHeader((headers[i % headers.length] as EncryptionHeader).streamBytes, {
-        keyId: id,
-        wrappedKey: wrapped,
-      }),
-    );
-  }
+  ({ headers, wideHeaders } = await headerCorpus<EncryptionHeader>({
+    create: async ({ keyId, masterKey, chunkSize, plaintextSize, context }) =>
+      (await createStreamCipher({ keyring: LocalKeyring.single(keyId, masterKey), chunkSize, plaintextSize, context }))
+        .header,
+    streamBytes: (header) => header.streamBytes,
+    withKeyBlock: (streamBytes, keyId, wrappedKey) => makeEncryptionHeader(streamBytes, { keyId, wrappedKey }),
+  }));
+  detachedCorpus.push(...headers.map(toDetachedHeader));
+  wideDetachedCorpus.push(...wideHeaders.filter((h) => h.wrappedKey.length <= 189).map(toDetachedHeader));
 });
-
-afterAll(() => recordFileTotals('header.test'));
-
-/** Checks an outcome against an expectation of the oracle. */
-function expectMatches<T>(
-  outcome: ReturnType<typeof attempt<T>>,
-  expected: Expectation<unknown>,
-  what: string,
-): T | undefined {
-  if (expected.ok) {
-    if (!outcome.ok) throw new Error(`${what}: a valid input was refused: ${String(outcome.error)}`);
-    return outcome.value;
-  }
-  if (outcome.ok) throw new Error(`${what}: accepted an input FORMAT.md rejects (${[...expected.codes].join('/')})`);
-  assertContractError(outcome.error, { codes: [...expected.codes] }, what);
-  return undefined;
-}
 
 // ---------------------------------------------------------------------------
 // The 96-byte stream header
@@ -314,30 +279,9 @@ test('BUG: decodeHeader allocates no more than its input, whatever the key block
 // ---------------------------------------------------------------------------
 // The detached strings
 
-type Detached = { h?: unknown; k?: unknown; w?: unknown };
-
-/** A value in place of a detached string: the original, a mutation of it, another type, or absent. */
-function detachedValue(original: string): fc.Arbitrary<unknown> {
-  return fc.oneof(
-    { weight: 4, arbitrary: fc.constant(original) },
-    {
-      weight: 6,
-      arbitrary: fc.array(stringMutation(), { minLength: 1, maxLength: 3 }).map((m) => mutateString(original, m)),
-    },
-    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) },
-    { weight: 1, arbitrary: fc.constantFrom(undefined, null, 42, true, {}, [], ['x'], original.repeat(3)) },
-  );
-}
-
-const detachedInput: fc.Arbitrary<Detached> = fc.record({ i: fc.nat(), wide: fc.boolean() }).chain(({ i, wide }) => {
-  const list = wide ? wideHeaders.filter((h) => h.wrappedKey.length <= 189) : headers;
-  const d = toDetachedHeader(list[i % list.length] as EncryptionHeader);
-  return fc.record({ h: detachedValue(d.h), k: detachedValue(d.k), w: detachedValue(d.w) }, { requiredKeys: [] });
-});
-
 test('fromDetachedHeader: any values give the header §7 describes (in its one spelling) or ES_MALFORMED / ES_UNSUPPORTED_VERSION', async () => {
   const input = fc.oneof(
-    { weight: 30, arbitrary: detachedInput },
+    { weight: 30, arbitrary: detachedInput(detachedCorpus, wideDetachedCorpus) },
     { weight: 1, arbitrary: fc.constantFrom(null, undefined) },
   );
   await fuzz(
@@ -360,69 +304,5 @@ test('fromDetachedHeader: any values give the header §7 describes (in its one s
       }
     },
     { runs: runsFor('fromDetachedHeader') },
-  );
-});
-
-// ---------------------------------------------------------------------------
-// The S3 metadata
-
-const NAMES = [METADATA_KEYS.h, METADATA_KEYS.k, METADATA_KEYS.w];
-
-/** Metadata as a store may return it: ours (possibly edited, renamed in case, duplicated, missing) among user keys. */
-const metadataInput = fc
-  .record({
-    detached: detachedInput,
-    drop: fc.subarray([0, 1, 2]),
-    upper: fc.subarray([0, 1, 2]),
-    duplicate: fc.option(fc.record({ which: fc.integer({ min: 0, max: 2 }), value: fc.string({ maxLength: 130 }) })),
-    user: fc.dictionary(
-      fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('es-x', 'es-hh', 'ES', 'x-amz-meta-es-h', 'es_h')),
-      fc.string({ maxLength: 40 }),
-      { maxKeys: 4 },
-    ),
-    shuffle: fc.boolean(),
-  })
-  .map(({ detached, drop, upper, duplicate, user, shuffle }) => {
-    const values = [detached.h, detached.k, detached.w].map((v) => (typeof v === 'string' ? v : String(v)));
-    const entries: [string, string][] = Object.entries(user).filter(([k]) => !NAMES.includes(k.toLowerCase() as never));
-    NAMES.forEach((name, i) => {
-      if (drop.includes(i)) return;
-      entries.push([upper.includes(i) ? name.toUpperCase() : name, values[i] as string]);
-    });
-    if (duplicate) {
-      const name = NAMES[duplicate.which] as string;
-      entries.push([`${name.slice(0, 1).toUpperCase()}${name.slice(1)}`, duplicate.value]);
-    }
-    if (shuffle) entries.reverse();
-    return Object.fromEntries(entries) as Record<string, string>;
-  });
-
-/** The value a case-insensitive lookup picks: the exact name if present, else the first case variant. */
-function pick(metadata: Record<string, string>, name: string): string | undefined {
-  if (Object.hasOwn(metadata, name)) return metadata[name];
-  return Object.entries(metadata).find(([k]) => k.toLowerCase() === name)?.[1];
-}
-
-test('readEncryptionHeader: absent → undefined, partial → ES_MALFORMED, else exactly fromDetachedHeader of the values', async () => {
-  await fuzz(
-    'readEncryptionHeader',
-    fc.oneof({ weight: 40, arbitrary: metadataInput }, { weight: 1, arbitrary: fc.constant(undefined) }),
-    (metadata) => {
-      const outcome = attempt(() => readEncryptionHeader(metadata));
-      const [h, k, w] = NAMES.map((n) => (metadata ? pick(metadata, n) : undefined));
-      if (h === undefined && k === undefined && w === undefined) {
-        if (!outcome.ok) throw new Error(`metadata without ours must be undefined: ${String(outcome.error)}`);
-        expect(outcome.value).toBeUndefined();
-        return;
-      }
-      if (h === undefined || k === undefined || w === undefined) {
-        expectMatches(outcome, { ok: false, codes: new Set(['ES_MALFORMED']) }, 'readEncryptionHeader (partial)');
-        return;
-      }
-      const expected = expectDetached(h, k, w);
-      const header = expectMatches(outcome, expected, 'readEncryptionHeader');
-      if (header) expect(toDetachedHeader(header)).toEqual({ h, k, w });
-    },
-    { runs: runsFor('readEncryptionHeader') },
   );
 });

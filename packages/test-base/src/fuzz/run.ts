@@ -11,9 +11,43 @@
 
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { EncryptedStreamError } from '@encrypted-stream/codec';
 import fc from 'fast-check';
-import { recordFigure } from '../helpers';
+import type { Expectation } from './format-oracle';
+
+// ---------------------------------------------------------------------------
+// Figures
+
+/** Where the runner's figures go (runs and outcomes per target, totals per file). */
+export type FigureSink = (section: string, name: string, value: string | number | boolean) => void;
+
+let figureSink: FigureSink = () => {};
+
+/**
+ * Sends this test file's figures to `sink` (the reliability suite records them for its
+ * summary); without a sink they are dropped.
+ */
+export function setFigureSink(sink: FigureSink): void {
+  figureSink = sink;
+}
+
+function recordFigure(section: string, name: string, value: string | number | boolean): void {
+  figureSink(section, name, value);
+}
+
+// ---------------------------------------------------------------------------
+// Errors of the code under test
+
+/** An encrypted-stream error: its class is, or derives from, `EncryptedStreamError` (found by name: no import of the codec). */
+type EncryptedStreamError = Error & { readonly code: string };
+
+function isEncryptedStreamError(error: unknown): error is EncryptedStreamError {
+  if (!(error instanceof Error)) return false;
+  for (let proto = Object.getPrototypeOf(error); proto; proto = Object.getPrototypeOf(proto)) {
+    if (proto.constructor?.name === 'EncryptedStreamError')
+      return typeof (error as { code?: unknown }).code === 'string';
+  }
+  return false;
+}
 
 /** Default total of generated inputs over every fuzz target. */
 export const DEFAULT_TOTAL_RUNS = 105_000;
@@ -96,14 +130,14 @@ export interface Contract {
 
 /** Short description of an error for messages. */
 export function describeError(error: unknown): string {
-  if (error instanceof EncryptedStreamError) return `${error.name}(${error.code}): ${error.message}`;
+  if (isEncryptedStreamError(error)) return `${error.name}(${error.code}): ${error.message}`;
   if (error instanceof Error) return `${error.constructor.name}: ${error.message}`;
   return `non-error thrown: ${String(error)}`;
 }
 
 /** Throws a descriptive Error unless `error` is allowed by `contract`. */
 export function assertContractError(error: unknown, contract: Contract, what: string): void {
-  if (error instanceof EncryptedStreamError) {
+  if (isEncryptedStreamError(error)) {
     if (contract.codes?.includes(error.code)) return;
     throw new Error(`${what}: unexpected code ${describeError(error)} (allowed: ${contract.codes?.join(', ') || '—'})`);
   }
@@ -125,6 +159,20 @@ export function attempt<T>(fn: () => T): Outcome<T> {
   }
   note(outcome);
   return outcome;
+}
+
+/**
+ * Checks an outcome against what the FORMAT.md oracle expects: the value when the input is valid;
+ * else it must have failed with one of the expected codes.
+ */
+export function expectMatches<T>(outcome: Outcome<T>, expected: Expectation<unknown>, what: string): T | undefined {
+  if (expected.ok) {
+    if (!outcome.ok) throw new Error(`${what}: a valid input was refused: ${String(outcome.error)}`);
+    return outcome.value;
+  }
+  if (outcome.ok) throw new Error(`${what}: accepted an input FORMAT.md rejects (${[...expected.codes].join('/')})`);
+  assertContractError(outcome.error, { codes: [...expected.codes] }, what);
+  return undefined;
 }
 
 /** Runs an async target under {@link INPUT_TIME_LIMIT_MS}; a hang becomes a thrown Error (not an outcome). */
@@ -224,7 +272,7 @@ export function note(outcome: Outcome<unknown> | string): void {
   let label: string;
   if (typeof outcome === 'string') label = outcome;
   else if (outcome.ok) label = outcome.value === undefined ? 'undefined' : 'ok';
-  else if (outcome.error instanceof EncryptedStreamError) label = outcome.error.code;
+  else if (isEncryptedStreamError(outcome.error)) label = outcome.error.code;
   else label = (outcome.error as Error)?.constructor?.name ?? 'thrown';
   const tally = tallies.get(currentTarget) ?? new Map<string, number>();
   tally.set(label, (tally.get(label) ?? 0) + 1);

@@ -5,7 +5,9 @@
  * and precedence-agnostic: when several rules are broken, any of their codes is
  * acceptable (the specification does not order them).
  */
-import { ErrorCode } from '@encrypted-stream/codec';
+
+/** The codec's codes for these failures (its `ErrorCode` values, spelt out: this reading imports nothing from the codec). */
+const ErrorCode = { MALFORMED: 'ES_MALFORMED', UNSUPPORTED_VERSION: 'ES_UNSUPPORTED_VERSION' } as const;
 
 const MAGIC = [0x45, 0x53, 0x54, 0x52];
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
