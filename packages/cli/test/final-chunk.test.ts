@@ -23,6 +23,8 @@ import {
 import { s3Flags } from './helpers/s3';
 
 const CHUNK = 65536;
+/** stdin records no size only when it spans more than one part (one part is one PutObject, size recorded). */
+const PART = 5 * 1024 * 1024;
 const STRIDE = CHUNK + 40;
 const KEY_ID = 'final-chunk-key';
 const dir = useTempDir('final');
@@ -57,9 +59,9 @@ async function replaceBody(key: string, change: (body: Buffer) => Buffer): Promi
   );
 }
 
-/** Puts `plaintext` from a file (size recorded) or from stdin (no size recorded). */
+/** Puts `plaintext` from a file or from stdin, in 5 MiB parts (stdin longer than one part records no size). */
 async function putObject(key: string, plaintext: Buffer, from: 'file' | 'stdin') {
-  const args = ['put', from === 'file' ? path(key.replace(/\W/g, '_')) : '-', url(key), '-q'];
+  const args = ['put', from === 'file' ? path(key.replace(/\W/g, '_')) : '-', url(key), '-q', '--part-size', '5MiB'];
   if (from === 'file') writeFileSync(args[1] as string, plaintext);
   expectOk(await cli([...args, '--state-dir', path('state')], from === 'stdin' ? { input: plaintext } : {}));
 }
@@ -68,8 +70,9 @@ describe('an S3 object cut to 2 full chunks + 40 bytes', () => {
   test.concurrent.each([
     ['a 1,000,000-byte file', 1_000_000, 'file', /ES_SIZE_MISMATCH/],
     ['a file of exactly 3 × 64 KiB', 3 * CHUNK, 'file', /ES_SIZE_MISMATCH/],
-    ['1,000,000 bytes from stdin (no size recorded)', 1_000_000, 'stdin', /ES_AUTH_FAILED/],
-    ['3 × 64 KiB from stdin (no size recorded)', 3 * CHUNK, 'stdin', /ES_AUTH_FAILED/],
+    ['1,000,000 bytes from stdin (one PutObject: size recorded)', 1_000_000, 'stdin', /ES_SIZE_MISMATCH/],
+    ['5 MiB + 1,000,000 bytes from stdin (two parts: no size recorded)', PART + 1_000_000, 'stdin', /ES_AUTH_FAILED/],
+    ['5 MiB + 3 × 64 KiB from stdin (two parts: no size recorded)', PART + 3 * CHUNK, 'stdin', /ES_AUTH_FAILED/],
   ] as const)('%s: verify and get exit 4, get leaves no file', async (_label, size, from, reason) => {
     const key = `cut/${from}-${size}`;
     await putObject(key, randomData(size), from);
@@ -84,31 +87,34 @@ describe('an S3 object cut to 2 full chunks + 40 bytes', () => {
     expect(listDir(here)).toEqual([]); // neither output nor a temporary file
   });
 
-  test('the empty final chunk of a 3 × 64 KiB object, altered: reads reaching the end fail, others work', async () => {
+  test('the empty final chunk of a 5 MiB + 3 × 64 KiB object from stdin, altered: reads reaching the end fail, others work', async () => {
     const key = 'tail/empty-final';
-    const plaintext = randomData(3 * CHUNK);
+    const size = PART + 3 * CHUNK;
+    const plaintext = randomData(size);
     await putObject(key, plaintext, 'stdin');
     await replaceBody(key, (body) => {
-      expect(body).toHaveLength(ciphertextSize(3 * CHUNK)); // three full chunks, then the 40-byte empty final one
+      expect(body).toHaveLength(ciphertextSize(size)); // 83 full chunks, then the 40-byte empty final one
       return flipByte(body, body.length - 1);
     });
     const here = freshDir(dir.path, 'empty-final');
-    for (const range of ['--range=-100', `--range=${3 * CHUNK - 1}-`, `--range=0-${3 * CHUNK - 1}`]) {
+    for (const range of ['--range=-100', `--range=${size - 1}-`, `--range=0-${size - 1}`]) {
       expectOneLineError(await cli(['get', url(key), join(here, 'out'), range]), EXIT.INTEGRITY, /ES_AUTH_FAILED/);
     }
     expectOneLineError(await cli(['verify', url(key)]), EXIT.INTEGRITY, /ES_AUTH_FAILED/);
     expect(listDir(here)).toEqual([]);
     // A range that stops before the end does not need the final chunk.
-    const early = await cli(['get', url(key), '-', `--range=0-${3 * CHUNK - 2}`]);
+    const early = await cli(['get', url(key), '-', `--range=${size - 200_000}-${size - 2}`]);
     expectOk(early);
-    expect(early.stdout.equals(plaintext.subarray(0, 3 * CHUNK - 1))).toBe(true);
+    expect(early.stdout.equals(plaintext.subarray(size - 200_000, size - 1))).toBe(true);
   });
 
   test('head says whether the size it shows is authenticated', async () => {
     const fromFile = jsonOf(await cli(['head', url('cut/file-1000000'), '--json']));
     expect(fromFile).toMatchObject({ plaintextBytes: 1_000_000, sizeAuthenticated: true });
     const fromStdin = jsonOf(await cli(['head', url('tail/empty-final'), '--json']));
-    expect(fromStdin).toMatchObject({ plaintextBytes: 3 * CHUNK, sizeAuthenticated: false });
+    expect(fromStdin).toMatchObject({ plaintextBytes: PART + 3 * CHUNK, sizeAuthenticated: false });
+    const smallStdin = jsonOf(await cli(['head', url('cut/stdin-1000000'), '--json']));
+    expect(smallStdin).toMatchObject({ sizeAuthenticated: true }); // cut, but the header still records 1,000,000
   });
 });
 

@@ -89,6 +89,7 @@ interface Journal {
   key: string;
   source: { path: string; size: string; mtimeNs: string; ctimeNs: string; ino: string; dev: string };
   partSize: number;
+  chunkSize?: number;
   uploadId: string;
   resumeToken: string;
   parts: number[];
@@ -211,12 +212,23 @@ test('SIGKILL mid-upload, then the same command again resumes: partsResumed > 0,
   expect(await partsStored(key)).toBeGreaterThanOrEqual(3);
   const saved = theJournal(state);
   expect(statSync(saved.file).mode & 0o777).toBe(0o600);
-  expect(saved.journal).toMatchObject({ version: 2, bucket: bucket.name, key, partSize: 5 * MiB });
+  expect(saved.journal).toMatchObject({ version: 2, bucket: bucket.name, key, partSize: 5 * MiB, chunkSize: 65536 });
   expect(saved.journal.source).toEqual({ path: file, ...identityOf(file) });
   // Source identity and part numbers only: no digest of the plaintext at all (no --verify-source),
   // and never the master key (the resume token holds the wrapped data key).
   expect(Object.keys(saved.journal).sort()).toEqual(
-    ['bucket', 'endpoint', 'key', 'parts', 'partSize', 'resumeToken', 'source', 'uploadId', 'version'].sort(),
+    [
+      'bucket',
+      'chunkSize',
+      'endpoint',
+      'key',
+      'parts',
+      'partSize',
+      'resumeToken',
+      'source',
+      'uploadId',
+      'version',
+    ].sort(),
   );
   const text = readFileSync(saved.file, 'utf8');
   for (let n = 1; n <= 3; n++) expect(text).not.toContain(sha256(data.subarray((n - 1) * 5 * MiB, n * 5 * MiB)));
@@ -354,6 +366,51 @@ test('--verify-source keeps keyed part digests and re-checks them on resume', as
   expect(resumed.partsResumed).toBeGreaterThanOrEqual(3);
   await expectObject(key, original);
   expect(changed.equals(original)).toBe(false);
+  expect(journals(state)).toEqual([]);
+});
+
+test('a rerun with another part or chunk size is refused (exit 2), the old parts kept; --restart starts over with it', async () => {
+  const key = 'options/backup.bin';
+  const file = path('options.bin');
+  const state = path('state-options');
+  const data = randomData(SIZE);
+  writeFileSync(file, data);
+  await interruptAfterParts(putArgs(file, key, state), state, 2, 'SIGKILL');
+  const journal = readFileSync(theJournal(state).file);
+  const stored = await partsStored(key);
+  const destination = `s3://${bucket.name}/${key}`.replace(/[.]/g, '\\.');
+  const refused = (given: string, recorded: string) =>
+    new RegExp(
+      `^encrypted-stream: the interrupted upload of \\S+ to ${destination} used ${recorded}, not ${given}: run it with ${recorded} to resume, or add --restart to start over with the new options$`,
+    );
+  // Later options win (parseArgs), so these override putArgs' --part-size 5MiB.
+  expectOneLineError(
+    await run(putArgs(file, key, state, '--part-size', '6MiB')),
+    EXIT.USAGE,
+    refused('--part-size 6MiB', '--part-size 5MiB'),
+  );
+  expectOneLineError(
+    await run(putArgs(file, key, state, '--chunk-size', '1MiB')),
+    EXIT.USAGE,
+    refused('--chunk-size 1MiB', '--chunk-size 64KiB'),
+  );
+  // Leaving --part-size out asks for the default (8 MiB for this file): not silently the old 5 MiB either.
+  const withoutPartSize = putArgs(file, key, state).filter(
+    (arg, i, all) => arg !== '--part-size' && all[i - 1] !== '--part-size',
+  );
+  expectOneLineError(await run(withoutPartSize), EXIT.USAGE, refused('--part-size 8MiB', '--part-size 5MiB'));
+  // Nothing was uploaded or forgotten: same parts on S3, the same journal, no object.
+  expect(await partsStored(key)).toBe(stored);
+  expect(readFileSync(theJournal(state).file).equals(journal)).toBe(true);
+  await expect(bucket.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: key }))).rejects.toThrow();
+
+  proxy.partDelayMs = 0;
+  const restarted = jsonOf<Record<string, number>>(
+    await run(putArgs(file, key, state, '--part-size', '6MiB', '--restart')),
+  );
+  expect(restarted).toMatchObject({ plaintextBytes: SIZE, parts: 10, partsUploaded: 10, partsResumed: 0 });
+  await expectObject(key, data);
+  expect(await openUploads(bucket.client, bucket.name)).toEqual([]); // the 5 MiB upload was aborted
   expect(journals(state)).toEqual([]);
 });
 

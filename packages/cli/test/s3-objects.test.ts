@@ -79,7 +79,7 @@ describe('put / get round trips', () => {
     const get = await cli(['get', url(key), '-']);
     expectOk(get);
     expect(get.stdout.equals(plaintext)).toBe(true);
-    expect(get.stderr).toMatch(/^downloaded 7\.34 MB from s3:\/\/\S+ to - in [\d.]+ s\n$/); // the summary goes to stderr when stdout carries data
+    expect(get.stderr).toMatch(/^downloaded 7\.00 MiB from s3:\/\/\S+ to - in [\d.]+ s\n$/); // the summary goes to stderr when stdout carries data
     // --json with data on stdout: the JSON goes to stderr.
     const json = await cli(['get', url(key), '-', '--json']);
     expectOk(json);
@@ -116,6 +116,15 @@ describe('get --range', () => {
     const result = await cli(['get', url(key), '-', `--range=${range}`]);
     expectOk(result);
     expect(result.stdout.equals(objects.get(key)!.subarray(start, end))).toBe(true);
+  });
+
+  test.concurrent.each([
+    ['-100000', 12_000_001 - 100_000],
+    ['-1', 12_000_001 - 1],
+  ])('--range %s as two arguments (a space, no =) reads the same suffix', async (range, start) => {
+    const result = await cli(['get', url(key), '-', '--range', range]);
+    expectOk(result);
+    expect(result.stdout.equals(objects.get(key)!.subarray(start))).toBe(true);
   });
 
   test('a range to a file, with --json', async () => {
@@ -165,6 +174,8 @@ describe('head, ls', () => {
         plaintextBytes: plaintext.length,
         storedBytes: ciphertextSize(plaintext.length),
         keyId: KEY_ID,
+        verified: true,
+        context: 'none',
       });
     }
     expect(byKey.get('plain/readme.txt')).toEqual({ key: 'plain/readme.txt', encrypted: false, storedBytes: 14 });

@@ -1,5 +1,5 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { plaintextSize } from '@encrypted-stream/codec';
+import { plaintextSize } from '@encrypted-stream/codec/low-level';
 import { readEncryptionHeader } from '@encrypted-stream/s3';
 
 /** What a HEAD tells about an object, without decrypting anything. */
