@@ -8,8 +8,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { ciphertextSize } from '@encrypted-stream/codec';
-import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
+import { ciphertextSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import { createEncryptedS3Client, lastPart, withEncryption } from '@encrypted-stream/s3';
 import {
   clientConfig,

@@ -16,8 +16,13 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { ciphertextSize, LocalKeyring } from '@encrypted-stream/codec';
-import { CHUNK_OVERHEAD, DEFAULT_CHUNK_SIZE, fromDetachedHeader } from '@encrypted-stream/codec/low-level';
+import { LocalKeyring } from '@encrypted-stream/codec';
+import {
+  CHUNK_OVERHEAD,
+  ciphertextSize,
+  DEFAULT_CHUNK_SIZE,
+  fromDetachedHeader,
+} from '@encrypted-stream/codec/low-level';
 import { EncryptedMultipartUpload, lastPart, METADATA_KEYS, S3ErrorCode, withEncryption } from '@encrypted-stream/s3';
 import {
   consumeUntilError,

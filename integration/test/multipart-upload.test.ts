@@ -11,8 +11,7 @@ import {
   ListMultipartUploadsCommand,
   ListPartsCommand,
 } from '@aws-sdk/client-s3';
-import { ciphertextSize } from '@encrypted-stream/codec';
-import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
+import { ciphertextSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import { METADATA_KEYS } from '@encrypted-stream/s3';
 import { EncryptedUpload, type EncryptedUploadProgress } from '@encrypted-stream/s3/upload';
 import {

@@ -10,8 +10,14 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { LocalKeyring, openStreamCipher, plaintextSize } from '@encrypted-stream/codec';
-import { CHUNK_OVERHEAD, DEFAULT_CHUNK_SIZE, decryptBody, fromDetachedHeader } from '@encrypted-stream/codec/low-level';
+import { LocalKeyring, openStreamCipher } from '@encrypted-stream/codec';
+import {
+  CHUNK_OVERHEAD,
+  DEFAULT_CHUNK_SIZE,
+  decryptBody,
+  fromDetachedHeader,
+  plaintextSize,
+} from '@encrypted-stream/codec/low-level';
 import { METADATA_KEYS, S3ErrorCode } from '@encrypted-stream/s3';
 import { EncryptedUpload } from '@encrypted-stream/s3/upload';
 import {

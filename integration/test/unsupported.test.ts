@@ -11,8 +11,7 @@ import {
   SelectObjectContentCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { ciphertextSize } from '@encrypted-stream/codec';
-import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
+import { ciphertextSize, DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import { S3ErrorCode } from '@encrypted-stream/s3';
 import { newKeyring, seededBytes, useEncryptedBucket } from '@encrypted-stream/test-support';
 import { rejection } from './helpers/objects';

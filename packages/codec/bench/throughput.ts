@@ -23,10 +23,11 @@ import * as os from 'node:os';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import sodium from 'libsodium-wrappers-sumo';
-import { ciphertextSize, decryptStream, encryptStream, LocalKeyring } from '../src';
+import { decryptStream, encryptStream, LocalKeyring } from '../src';
 import {
   ChunkEncoder,
   type CryptoBackend,
+  ciphertextSize,
   collectBytes,
   createStreamCipher,
   defaultBackend,

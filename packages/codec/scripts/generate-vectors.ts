@@ -42,7 +42,8 @@
  *     "selfContained": hex          // either this,
  *     | "detached": { h, k, w }, "body": hex,   // or the detached framing
  *     "expect": string             // the ErrorCode value a decoder must report
- *   }]
+ *   }],
+ *   "recipient": { "wrap", "unwrapFailure", "stream" }   // X25519 recipients: see scripts/recipient-vectors.ts
  * }
  * ```
  */
@@ -71,6 +72,7 @@ import {
 import { encryptBuffer, encryptStream } from '../src/io/encrypt';
 import { collectBytes } from '../src/io/sources';
 import { createNativeBackend } from '../src/node/native-backend';
+import { buildRecipientVectors, type RecipientVectors } from './recipient-vectors';
 
 export type BackendName = 'native' | 'libsodium';
 
@@ -106,6 +108,7 @@ export interface VectorFile {
   readonly plaintextPool: string;
   readonly roundTrip: RoundTripVector[];
   readonly failure: FailureVector[];
+  readonly recipient: RecipientVectors;
 }
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -573,6 +576,12 @@ export async function buildVectors(backendName: BackendName = 'native'): Promise
     plaintextPool: hex(pool),
     roundTrip,
     failure,
+    recipient: await buildRecipientVectors(
+      sodium,
+      (label) => seededBackend(sodium, backendName, label),
+      pool,
+      CHUNK_EXPONENT,
+    ),
   };
 }
 

@@ -8,6 +8,7 @@
  */
 export type { Keyring } from './crypto/keyring';
 export { LocalKeyring, type LocalKeyringJSON } from './crypto/local-keyring';
+export { RecipientKeyring, type RecipientKeyringOptions } from './crypto/recipient-keyring';
 export { type CreateOptions, type OpenOptions, openStreamCipher, type StreamCipher } from './crypto/stream-cipher';
 export type { EncryptionContext } from './format/context';
 export {
@@ -19,7 +20,6 @@ export {
   FormatError,
   KeyError,
 } from './format/errors';
-export { ciphertextSize, plaintextSize } from './format/geometry';
 export { decryptBuffer, decryptStream, readHeader } from './io/decrypt';
 export { encryptBuffer, encryptStream } from './io/encrypt';
 export { type BodyReader, decryptRange } from './io/random-access';

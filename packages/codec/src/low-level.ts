@@ -52,6 +52,13 @@ export {
   toDetachedHeader,
   type WrappedKey,
 } from './format/header';
+export {
+  formatIdentity,
+  formatRecipient,
+  parseIdentities,
+  parseIdentity,
+  parseRecipient,
+} from './format/recipient-text';
 export { decryptBody, readHeader } from './io/decrypt';
 export { encryptBody } from './io/encrypt';
 export { EncryptingReader, type EncryptingReaderOptions } from './io/encrypting-reader';

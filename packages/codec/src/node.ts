@@ -13,5 +13,6 @@ export { decryptFile } from './node/file-decrypt';
 export { encryptFile, type FileCryptOptions } from './node/file-encrypt';
 export { fileSource } from './node/file-source';
 export { FileWriter, type FileWriterOptions } from './node/file-writer';
+export { readIdentityFile, type WriteIdentityFileOptions, writeIdentityFile } from './node/identity-file';
 export { decryptingStream, encryptingStream } from './node/node-streams';
 export type { PositionalFile } from './node/positional-file';

@@ -1,4 +1,5 @@
-import { ErrorCode, FormatError, plaintextSize } from '@encrypted-stream/codec';
+import { ErrorCode, FormatError } from '@encrypted-stream/codec';
+import { plaintextSize } from '@encrypted-stream/codec/low-level';
 import { EncryptedS3Error, S3ErrorCode, unsupported } from './errors';
 import type { CommandHandler } from './handler';
 import { readEncryptionHeader, userMetadata } from './metadata';

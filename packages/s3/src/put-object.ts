@@ -1,5 +1,4 @@
-import { ciphertextSize } from '@encrypted-stream/codec';
-import { collectBytes, createStreamCipher, encryptBody } from '@encrypted-stream/codec/low-level';
+import { ciphertextSize, collectBytes, createStreamCipher, encryptBody } from '@encrypted-stream/codec/low-level';
 import { encryptingStream } from '@encrypted-stream/codec/node';
 import { bodySource, isInMemory, knownLength, toRequestBody } from './body';
 import type { CommandHandler } from './handler';

@@ -1,21 +1,16 @@
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import {
-  ciphertextSize,
-  EncryptedStreamError,
-  ErrorCode,
-  openStreamCipher,
-  plaintextSize,
-  type StreamCipher,
-} from '@encrypted-stream/codec';
+import { EncryptedStreamError, ErrorCode, openStreamCipher, type StreamCipher } from '@encrypted-stream/codec';
 import {
   CHUNK_OVERHEAD,
   chunkOffset,
+  ciphertextSize,
   collectBytes,
   createStreamCipher,
   type EncryptionHeader,
   encryptBody,
   fromDetachedHeader,
+  plaintextSize,
   toDetachedHeader,
 } from '@encrypted-stream/codec/low-level';
 import { encryptingStream } from '@encrypted-stream/codec/node';

@@ -10,8 +10,9 @@ import {
   type SelectObjectContentCommandInput,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { ciphertextSize, ErrorCode, encryptStream, LocalKeyring, openStreamCipher } from '@encrypted-stream/codec';
+import { ErrorCode, encryptStream, LocalKeyring, openStreamCipher } from '@encrypted-stream/codec';
 import {
+  ciphertextSize,
   collectBytes,
   createStreamCipher,
   decodeHeader,

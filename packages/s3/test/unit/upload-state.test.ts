@@ -3,15 +3,8 @@ import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import {
-  ciphertextSize,
-  ErrorCode,
-  KeyError,
-  LocalKeyring,
-  openStreamCipher,
-  type StreamCipher,
-} from '@encrypted-stream/codec';
-import { decryptBody, fromDetachedHeader, toDetachedHeader } from '@encrypted-stream/codec/low-level';
+import { ErrorCode, KeyError, LocalKeyring, openStreamCipher, type StreamCipher } from '@encrypted-stream/codec';
+import { ciphertextSize, decryptBody, fromDetachedHeader, toDetachedHeader } from '@encrypted-stream/codec/low-level';
 import { EncryptedS3Error, S3ErrorCode } from '../../src/errors';
 import { encryptionMetadata, readEncryptionHeader } from '../../src/metadata';
 import { type EncryptionOptions, resolveOptions } from '../../src/options';
