@@ -17,6 +17,12 @@ export interface PluginRuntime {
   /** Sends plugin-internal requests (marked raw so the plugin passes them through). */
   readonly client: S3Client;
   readonly uploads: UploadRegistry;
+  /**
+   * The `partSize` option, when the caller gave one: the part size of uploads
+   * created without `withEncryption(input, { partSize })`. Without it, each
+   * such upload takes its part size from its part 1 (lib-storage's parts).
+   */
+  readonly partSizeOption?: number;
   /** Streams reads already opened. */
   readonly streams: StreamCache;
 }

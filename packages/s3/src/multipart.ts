@@ -3,23 +3,42 @@ import type { CommandHandler } from './handler';
 import { listAllParts } from './list-parts';
 import { commandOptions } from './markers';
 import { assertNoReservedMetadata, encryptionMetadata } from './metadata';
+import { withStreamEnd } from './stream-end';
 import { assertNoPlaintextChecksums } from './strip-checksums';
-import { checkPartSize, encryptPart, newUploadCipher, verifyParts } from './upload-state';
+import { assertPartNumber, checkPartSize, encryptPart, newUploadCipher, partLength, verifyParts } from './upload-state';
 
-/** CreateMultipartUpload: a new stream whose header goes into the object's metadata. */
+/**
+ * CreateMultipartUpload: a new stream whose header goes into the object's
+ * metadata. With a part size (`withEncryption(input, { partSize })`) or a
+ * recorded size, the caller marks the final part (`lastPart`). Without,
+ * lib-storage's conventions hold: the plugin's `partSize` option, or else
+ * part 1's length, is the part size, and Complete ends the stream.
+ */
 export const handleCreateMultipartUpload: CommandHandler = async (args, next, runtime) => {
   const { input } = args;
   assertNoReservedMetadata(input.Metadata);
+  // lib-storage passes its PutObject params on: plaintext checksums fail here, before anything is sent.
+  assertNoPlaintextChecksums(input, 'CreateMultipartUpload');
   const marked = commandOptions(input);
   const cipher = await newUploadCipher(runtime.options, input.Bucket, input.Key, marked.plaintextSize);
-  const partSize = checkPartSize(marked.partSize ?? runtime.options.partSize, cipher);
+  const strict = marked.partSize !== undefined || marked.plaintextSize !== undefined;
+  const partSize = strict ? (marked.partSize ?? runtime.options.partSize) : runtime.partSizeOption;
+  if (partSize !== undefined) checkPartSize(partSize, cipher);
   const result = await next({
     ...args,
     input: { ...input, Metadata: { ...input.Metadata, ...encryptionMetadata(cipher.header) } },
   });
   const uploadId = result.output.UploadId;
   if (typeof uploadId !== 'string') throw new EncryptedS3Error(S3ErrorCode.INVALID_UPLOAD, 'no UploadId returned');
-  runtime.uploads.add({ bucket: input.Bucket, key: input.Key, uploadId, partSize, cipher });
+  const upload = {
+    bucket: input.Bucket,
+    key: input.Key,
+    uploadId,
+    cipher,
+    ...(typeof input.ChecksumAlgorithm === 'string' ? { checksumAlgorithm: input.ChecksumAlgorithm } : {}),
+  };
+  if (partSize === undefined) runtime.uploads.addPending({ ...upload, fallbackPartSize: runtime.options.partSize });
+  else runtime.uploads.add({ ...upload, partSize, ...(strict ? {} : { completeEnds: true }) });
   return result;
 };
 
@@ -27,26 +46,48 @@ export const handleCreateMultipartUpload: CommandHandler = async (args, next, ru
 export const handleUploadPart: CommandHandler = async (args, next, runtime) => {
   const { input } = args;
   assertNoPlaintextChecksums(input, 'UploadPart');
-  const state = runtime.uploads.get(input.UploadId, input.Bucket, input.Key);
-  const part = await encryptPart(
-    state,
-    input.PartNumber,
-    input.Body,
-    input.ContentLength,
-    commandOptions(input).isLastPart,
-  );
-  const { failed, ...fields } = part;
+  assertPartNumber(input.PartNumber);
+  const { isLastPart } = commandOptions(input);
+  const partNumber: number = input.PartNumber;
+  const length = partLength(input.Body, input.ContentLength);
+  const state = await runtime.uploads.forPart(input.UploadId, input.Bucket, input.Key, {
+    partNumber,
+    length,
+    ...(isLastPart === undefined ? {} : { isLastPart }),
+  });
+  const encrypting = encryptPart(state, partNumber, input.Body, input.ContentLength, isLastPart);
+  if (partNumber === 1) {
+    // Under lib-storage's conventions, parts waiting for part 1 go ahead, or fail with its error.
+    encrypting.then(
+      () => runtime.uploads.partOneAccepted(input.UploadId),
+      (error) => runtime.uploads.partOneRefused(input.UploadId, error),
+    );
+  }
+  const { failed, ...fields } = await encrypting;
   const sent = next({ ...args, input: { ...input, ...fields } });
   return failed ? Promise.race([sent, failed]) : sent;
 };
 
-/** CompleteMultipartUpload: refuses parts that would not form a readable object. */
+/**
+ * CompleteMultipartUpload: refuses parts that would not form a readable
+ * object; under lib-storage's conventions, first adds the stream's final
+ * chunk when the parts lack it (see `stream-end.ts`).
+ */
 export const handleCompleteMultipartUpload: CommandHandler = async (args, next, runtime) => {
   const { input } = args;
   const state = runtime.uploads.get(input.UploadId, input.Bucket, input.Key);
-  const listed = await listAllParts(runtime.client, input.Bucket, input.Key, input.UploadId);
-  verifyParts(state, input.MultipartUpload?.Parts ?? [], listed);
-  const result = await next(args);
+  const requested = input.MultipartUpload?.Parts ?? [];
+  const { parts, listed } = await withStreamEnd(
+    runtime,
+    state,
+    requested,
+    await listAllParts(runtime.client, input.Bucket, input.Key, input.UploadId),
+  );
+  verifyParts(state, parts, listed);
+  const added = parts.length !== requested.length;
+  const result = await next(
+    added ? { ...args, input: { ...input, MultipartUpload: { ...input.MultipartUpload, Parts: parts } } } : args,
+  );
   runtime.uploads.delete(input.UploadId);
   return result;
 };

@@ -61,7 +61,13 @@ export const encryptionMiddlewareOptions: {
  * @public
  */
 export interface EncryptionPlugin extends S3Pluggable {
-  /** A serialisable token from which another process can continue an upload begun through this plugin. */
+  /**
+   * A serialisable token from which another process can continue an upload
+   * begun through this plugin. An upload created without a part size (as
+   * lib-storage creates them) has none before its part 1 set the part size
+   * (`ES_INVALID_UPLOAD`); the resumed upload follows the low-level protocol
+   * (mark the final part).
+   */
   resumeToken(uploadId: string, bucket: string, key: string): string;
   /**
    * Adopts an upload from its resume token, so UploadPart/Complete for it work
@@ -95,6 +101,7 @@ export function getEncryptionPlugin(client: S3Client, options: EncryptionOptions
     options: resolved,
     client,
     uploads: new UploadRegistry(),
+    ...(options.partSize === undefined ? {} : { partSizeOption: resolved.partSize }),
     streams: new StreamCache(resolved.keyring, resolved.streamCacheSize),
   };
   const middleware: InitializeMiddleware<any, any> = (next, context: HandlerExecutionContext) => async (args) => {

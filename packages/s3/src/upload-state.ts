@@ -38,6 +38,52 @@ export interface UploadState {
   finalPart?: { readonly number: number; readonly length: number };
   /** The highest part number encrypted so far (a final part must not come before it). */
   highestPart?: number;
+  /**
+   * lib-storage's conventions (an upload created without a part size in
+   * `withEncryption`): nobody marks the last part, so CompleteMultipartUpload
+   * ends the stream (see `stream-end.ts`), part {@link MAX_PARTS} is always
+   * final, and a part 1 that another part must follow holds exactly
+   * `partSize` bytes. Without it, the caller marks the final part (`lastPart`).
+   */
+  readonly completeEnds?: boolean;
+  /** CreateMultipartUpload's ChecksumAlgorithm: a part the plugin adds itself must carry the same. */
+  readonly checksumAlgorithm?: string;
+}
+
+/** S3's highest part number. */
+export const MAX_PARTS = 10_000;
+
+/** S3's smallest part (5 MiB): every part but the last must hold at least this many bytes. */
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+/** Throws RangeError unless `partNumber` is one S3 accepts (1 … 10,000). */
+export function assertPartNumber(partNumber: number): void {
+  if (!Number.isSafeInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) {
+    throw new RangeError(`PartNumber must be 1 … ${MAX_PARTS}, got ${partNumber}`);
+  }
+}
+
+/**
+ * The part size an upload created without one takes from its part 1: every
+ * part but the last holds the same number of bytes (lib-storage cuts them so),
+ * and part 1, always sent first, is never the last of several. `undefined`
+ * when part 1 is the upload's only part: marked final, or (unmarked) under
+ * S3's 5 MiB minimum for a part that another follows. A part 1 whose length
+ * cannot be a part size is a RangeError, thrown before anything is sent, that
+ * says what to set.
+ */
+export function partSizeFromPartOne(length: number, chunkSize: number, isLastPart?: boolean): number | undefined {
+  if (isLastPart === true || (isLastPart === undefined && length < MIN_PART_SIZE)) return undefined;
+  if (length <= 0 || length % chunkSize !== 0) {
+    const suggestion = Math.max(1, Math.ceil(length / chunkSize)) * chunkSize;
+    throw new RangeError(
+      `part 1 holds ${length} bytes; without a part size set at CreateMultipartUpload, part 1 sets the ` +
+        `upload's part size, which must be a multiple of the ${chunkSize}-byte chunk size: give lib-storage a ` +
+        `partSize that is a multiple of ${chunkSize} (such as ${suggestion}), set the part size with ` +
+        'withEncryption(input, { partSize }), or mark a single part with lastPart()',
+    );
+  }
+  return length;
 }
 
 /** A new stream for a multipart upload; its size is recorded in the header when known. */
@@ -61,6 +107,15 @@ export function checkPartSize(partSize: number, cipher: StreamCipher): number {
   return partSize;
 }
 
+/** A part's plaintext length; a TypeError for a body whose length cannot be known without reading it. */
+export function partLength(body: unknown, contentLength: number | undefined): number {
+  const length = knownLength(body, contentLength);
+  if (length === undefined) {
+    throw new TypeError('an encrypted part needs a body of known length (bytes, Blob, file stream or ContentLength)');
+  }
+  return length;
+}
+
 /**
  * Encrypts one part (for a streamed body, `failed` rejects if encrypting it
  * fails: race it against the send, see `toRequestBody`). A part is final when marked so, or when it is shorter
@@ -74,13 +129,8 @@ export async function encryptPart(
   contentLength: number | undefined,
   isLastPart: boolean | undefined,
 ): Promise<{ Body: Uint8Array | Readable; ContentLength: number; failed?: Promise<never> }> {
-  if (!Number.isSafeInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
-    throw new RangeError(`PartNumber must be 1 … 10000, got ${partNumber}`);
-  }
-  const length = knownLength(body, contentLength);
-  if (length === undefined) {
-    throw new TypeError('an encrypted part needs a body of known length (bytes, Blob, file stream or ContentLength)');
-  }
+  assertPartNumber(partNumber);
+  const length = partLength(body, contentLength);
   const final = checkPartPlace(state, partNumber, length, isLastPart);
   const { cipher } = state;
   const firstChunk = (partNumber - 1) * (state.partSize / cipher.chunkSize);
@@ -100,7 +150,8 @@ export async function encryptPart(
  * Decides whether a part is the final one and checks that it fits the stream:
  * with a recorded size, the size fixes the last part number and every part's
  * length; without one, a part is final when marked or shorter than the part
- * size, and a stream gets at most one final part, with no part after it.
+ * size (or, under lib-storage's conventions, numbered 10,000), and a stream
+ * gets at most one final part, with no part after it.
  */
 function checkPartPlace(state: UploadState, partNumber: number, length: number, isLastPart?: boolean): boolean {
   const recorded = state.cipher.header.stream.plaintextSize;
@@ -122,10 +173,19 @@ function checkPartPlace(state: UploadState, partNumber: number, length: number, 
     }
     return partNumber === lastNumber;
   }
-  const final = isLastPart ?? length < state.partSize;
+  const final = isLastPart ?? (length < state.partSize || (state.completeEnds === true && partNumber === MAX_PARTS));
   if (!final && length !== state.partSize) {
     throw new RangeError(
-      `part ${partNumber} holds ${length} bytes: every part but the last must hold exactly ${state.partSize}`,
+      `part ${partNumber} holds ${length} bytes: every part but the last must hold exactly ${state.partSize}` +
+        (state.completeEnds ? ` (give lib-storage partSize ${state.partSize}, the plugin's partSize option)` : ''),
+    );
+  }
+  if (state.completeEnds && partNumber === 1 && isLastPart === undefined && final && length >= MIN_PART_SIZE) {
+    // Only a part of S3's minimum size or more can have another after it: such a part 1 is lib-storage's
+    // first part cut to another size, and taking it as the end would fail at part 2, after sending part 1.
+    throw new RangeError(
+      `part 1 holds ${length} bytes, but this upload's part size is ${state.partSize} (the plugin's partSize ` +
+        `option): give lib-storage partSize ${state.partSize}, or mark a single part with lastPart()`,
     );
   }
   recordPart(state, partNumber, length, final);
