@@ -51,7 +51,7 @@ describe('CopyObject through the plugin', () => {
     expect(head.ContentLength).toBe(data.length);
   });
 
-  test("MetadataDirective 'REPLACE': new user metadata, encryption metadata carried over (HeadObject + copy)", async () => {
+  test("MetadataDirective 'REPLACE': new user metadata, encryption metadata carried over (HeadObject, checked copy)", async () => {
     enc.requests.reset();
     await enc.client.send(
       new CopyObjectCommand({
@@ -63,7 +63,8 @@ describe('CopyObject through the plugin', () => {
         ContentType: 'application/x-replaced',
       }),
     );
-    expect(enc.requests.requests.map((r) => r.method)).toEqual(['HEAD', 'PUT']);
+    // The source's header (HEAD), its first nonce before and the copy's after (guarded-copy.ts).
+    expect(enc.requests.requests.map((r) => r.method)).toEqual(['HEAD', 'GET', 'PUT', 'GET']);
     const got = await getBytes(enc.client, { Bucket: bucket.name, Key: 'copy/replaced' });
     expect(got.equals(data)).toBe(true);
     const head = await enc.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: 'copy/replaced' }));
@@ -140,8 +141,9 @@ describe('rotateObjectKey', () => {
       { from: oldKeyring, to: bothKeyring },
     );
     expect(result).toEqual({ rotated: true, fromKeyId: 'old', toKeyId: 'new' });
-    // Metadata only: a HeadObject and a self-copy, no object data transferred.
-    expect(enc.requests.requests.map((r) => r.method)).toEqual(['HEAD', 'PUT']);
+    // Metadata only: a HeadObject and a self-copy checked with a 24-byte read on each side, no object data transferred.
+    expect(enc.requests.requests.map((r) => r.method)).toEqual(['HEAD', 'GET', 'PUT', 'GET']);
+    expect(enc.requests.withMethod('GET').map((r) => r.range)).toEqual(['bytes=0-23', 'bytes=0-23']);
 
     const after = await getRaw(plain, bucket.name, Key);
     expect(after.metadata[METADATA_KEYS.k]).toBe('new');

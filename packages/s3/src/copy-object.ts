@@ -1,5 +1,6 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { unsupported } from './errors';
+import { guardedCopy } from './guarded-copy';
 import type { CommandHandler } from './handler';
 import { withEncryption } from './markers';
 import { assertNoReservedMetadata, encryptionMetadata, readEncryptionHeader } from './metadata';
@@ -21,7 +22,13 @@ export function parseCopySource(copySource: string): { bucket: string; key: stri
  * CopyObject: S3 copies the ciphertext byte for byte, and with
  * `MetadataDirective: COPY` the encryption metadata with it. With `REPLACE`
  * the caller's new metadata would drop it, so the source's encryption
- * metadata is read (one HeadObject) and carried over.
+ * metadata is read (one HeadObject) and carried over, and the copy is
+ * guarded by that HeadObject's ETag and checked on both sides (a 24-byte
+ * ranged GET of the source before, of the copy after) so it never pairs the
+ * metadata with another object's data silently: see `guardedCopy` in
+ * guarded-copy.ts, which also copes with stores that refuse If-Match for
+ * multipart objects. A caller's own `CopySourceIfMatch` is sent as given,
+ * without the checks.
  */
 export const handleCopyObject: CommandHandler = async (args, next, runtime) => {
   const { input } = args;
@@ -42,13 +49,15 @@ export const handleCopyObject: CommandHandler = async (args, next, runtime) => {
   );
   const header = readEncryptionHeader(head.Metadata);
   if (!header) return next(args); // a plaintext object stays one
-  return next({
-    ...args,
-    input: {
-      ...input,
-      Metadata: { ...input.Metadata, ...encryptionMetadata(header) },
-      // Copy only the version we read the metadata of.
-      CopySourceIfMatch: input.CopySourceIfMatch ?? head.ETag,
-    },
+  const replaced = { ...input, Metadata: { ...input.Metadata, ...encryptionMetadata(header) } };
+  const send = (copy: typeof input) => next({ ...args, input: copy });
+  if (input.CopySourceIfMatch !== undefined) return send(replaced);
+  // Copy only the version we read the metadata of.
+  return guardedCopy({
+    client: runtime.client,
+    send,
+    input: { ...replaced, CopySourceIfMatch: head.ETag },
+    source,
+    head,
   });
 };

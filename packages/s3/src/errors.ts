@@ -16,6 +16,12 @@ export const S3ErrorCode = {
   INVALID_UPLOAD: 'ES_INVALID_UPLOAD',
   /** A resume token is malformed, edited (fails its MAC), or for another destination than the caller's. */
   INVALID_RESUME_TOKEN: 'ES_INVALID_RESUME_TOKEN',
+  /**
+   * The object changed while an operation that must not clobber it ran: a
+   * guarded server-side copy (rotation, CopyObject with REPLACE) found another
+   * object than the one it read at the key after copying (see guarded-copy.ts).
+   */
+  CONCURRENT_MODIFICATION: 'ES_CONCURRENT_MODIFICATION',
 } as const;
 
 /** One of the {@link S3ErrorCode} values. @public */

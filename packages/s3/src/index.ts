@@ -10,5 +10,23 @@ export { METADATA_KEYS, readEncryptionHeader, userMetadata } from './metadata';
 export { EncryptedMultipartUpload, type MultipartUploadOptions, type ResumeOptions } from './multipart-upload';
 export { DEFAULT_PART_SIZE, type EncryptionOptions, type ObjectLocation } from './options';
 export { type EncryptionPlugin, encryptionMiddlewareOptions, getEncryptionPlugin } from './plugin';
+export {
+  type OpenedPresignedGet,
+  openPresignedGet,
+  type PlaintextBody,
+  type PresignedEncryptedGet,
+  type PresignedEncryptedPart,
+  type PresignedEncryptedUpload,
+  type PresignedRequest,
+  type PresignFunction,
+  type PresignGetInput,
+  type PresignGetOptions,
+  type PresignPartOptions,
+  type PresignPutInput,
+  type PresignPutOptions,
+  presignEncryptedGet,
+  presignEncryptedPut,
+  presignEncryptedUploadPart,
+} from './presign';
 export { type ByteRange, parseRange, resolveRange } from './ranges';
 export { copySourceOf, type RotationResult, rotateObjectKey } from './rotate';

@@ -14,6 +14,7 @@ import {
   rejectUploadPartCopy,
 } from './multipart';
 import { type EncryptionOptions, resolveOptions } from './options';
+import { presignAware } from './presign-passthrough';
 import { handlePutObject } from './put-object';
 import { StreamCache } from './stream-cache';
 import { UploadRegistry } from './upload-registry';
@@ -107,7 +108,7 @@ export function getEncryptionPlugin(client: S3Client, options: EncryptionOptions
   const middleware: InitializeMiddleware<any, any> = (next, context: HandlerExecutionContext) => async (args) => {
     const handler = context.commandName ? HANDLERS[context.commandName] : undefined;
     if (!handler || commandOptions(args.input).raw) return next(args);
-    return handler(args, next, runtime);
+    return presignAware(context.commandName as string, handler, args, next, runtime); // getSignedUrl, too
   };
   return {
     applyToStack(stack: MiddlewareStack<any, any>) {

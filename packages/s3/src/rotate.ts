@@ -2,6 +2,7 @@ import { CopyObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/cl
 import type { Keyring } from '@encrypted-stream/codec';
 import { rewrapHeader } from '@encrypted-stream/codec/low-level';
 import { EncryptedS3Error, S3ErrorCode } from './errors';
+import { guardedCopy } from './guarded-copy';
 import { withEncryption } from './markers';
 import { encryptionMetadata, readEncryptionHeader, userMetadata } from './metadata';
 
@@ -26,8 +27,14 @@ export function copySourceOf(bucket: string, key: string): string {
 /**
  * Key rotation: re-wraps an object's data key under `to`'s primary key with a
  * server-side copy of the object onto itself that replaces only its metadata
- * (no object data crosses the network). Guarded by the ETag read, so a
- * concurrent overwrite is not clobbered. Objects over 5 GiB need S3's
+ * (no object data crosses the network). Guarded against a concurrent
+ * overwrite by the ETag read (`CopySourceIfMatch`) and checked on both sides
+ * with a 24-byte ranged GET, because not every store enforces that condition
+ * (see `guardedCopy` in guarded-copy.ts): an overwrite is a 412 from the
+ * store, or `ES_CONCURRENT_MODIFICATION`, never a silent success. On stores
+ * that refuse If-Match for multipart objects even when it matches, the copy
+ * falls back to `CopySourceIfUnmodifiedSince`. Four requests per rotated
+ * object (HeadObject, GET, CopyObject, GET). Objects over 5 GiB need S3's
  * multipart copy, which this does not do.
  * @public
  */
@@ -44,27 +51,26 @@ export async function rotateObjectKey(
   if (rewrapped.keyId === header.keyId) {
     return { rotated: false, fromKeyId: header.keyId, toKeyId: rewrapped.keyId };
   }
-  await client.send(
-    new CopyObjectCommand(
-      withEncryption(
-        {
-          Bucket,
-          Key,
-          CopySource: copySourceOf(Bucket, Key),
-          CopySourceIfMatch: head.ETag,
-          MetadataDirective: 'REPLACE',
-          Metadata: { ...userMetadata(head.Metadata), ...encryptionMetadata(rewrapped) },
-          ContentType: head.ContentType,
-          CacheControl: head.CacheControl,
-          ContentDisposition: head.ContentDisposition,
-          ContentEncoding: head.ContentEncoding,
-          ContentLanguage: head.ContentLanguage,
-          Expires: head.Expires,
-          ...(head.StorageClass ? { StorageClass: head.StorageClass } : {}),
-        },
-        { raw: true },
-      ),
-    ),
-  );
+  await guardedCopy({
+    client,
+    send: (input) => client.send(new CopyObjectCommand(withEncryption(input, { raw: true }))),
+    input: {
+      Bucket,
+      Key,
+      CopySource: copySourceOf(Bucket, Key),
+      CopySourceIfMatch: head.ETag,
+      MetadataDirective: 'REPLACE',
+      Metadata: { ...userMetadata(head.Metadata), ...encryptionMetadata(rewrapped) },
+      ContentType: head.ContentType,
+      CacheControl: head.CacheControl,
+      ContentDisposition: head.ContentDisposition,
+      ContentEncoding: head.ContentEncoding,
+      ContentLanguage: head.ContentLanguage,
+      Expires: head.Expires,
+      ...(head.StorageClass ? { StorageClass: head.StorageClass } : {}),
+    },
+    source: { bucket: Bucket, key: Key },
+    head,
+  });
   return { rotated: true, fromKeyId: header.keyId, toKeyId: rewrapped.keyId };
 }
