@@ -46,6 +46,9 @@ fi
 step "integration tests against $S3_ENDPOINT"
 run_jest integration integration --runInBand
 
+step "KMS keyring: KMS test double (and LocalStack's KMS where Docker answers), real S3"
+run_jest kms packages/kms --runInBand
+
 step "command-line end-to-end tests (built binary, real files, real S3)"
 run_jest cli packages/cli --runInBand
 
