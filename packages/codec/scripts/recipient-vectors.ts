@@ -9,7 +9,7 @@
  *     "name": string,
  *     "identity": string,            // ES-SECRET-KEY-1… (its 32 bytes: identitySecretKey)
  *     "identitySecretKey": hex,
- *     "recipient": string,           // es-pub1… = the key id
+ *     "recipient": string,           // es-pub1…
  *     "recipientPublicKey": hex,     // R = X25519(identitySecretKey, 9)
  *     "streamHeader": hex,           // the 96-byte stream header (the wrap's aad)
  *     "dataKey": hex,                // DK
@@ -17,7 +17,7 @@
  *     "ephemeralPublicKey": hex,     // E = X25519(e, 9)
  *     "sharedSecret": hex,           // S = X25519(e, R)
  *     "wrapKey": hex,                // HKDF-SHA256(S, E || R, "encrypted-stream v1 x25519 wrap", 32)
- *     "keyId": string,
+ *     "keyId": string,               // "es-x25519-" || base64url(SHA-256("encrypted-stream v1 x25519 key id" || R)[0..16])
  *     "wrappedKey": hex              // E || ciphertext || tag (80 bytes)
  *   }],
  *   "unwrapFailure": [{              // key blocks a decoder holding `identities` must refuse
@@ -162,7 +162,7 @@ export async function buildRecipientVectors(
   for (const [name, length, context] of [
     ['x25519-wrap-p10', 10, {}],
     ['x25519-wrap-p0-context', 0, { bucket: 'example-bucket', key: 'backups/2026-01-01.tar' }],
-  ] as const) {
+  ] as [string, number, EncryptionContext][]) {
     const backend = seeded(`v1/recipient/${name}`);
     const id = identityFrom(backend);
     const keyringRandom = recording(backend);
@@ -228,13 +228,15 @@ export async function buildRecipientVectors(
     });
     push('unknown-key-id-upper-case', ErrorCode.UNKNOWN_KEY, { keyId: first.header.keyId.toUpperCase() });
     push('unknown-key-id-one-character-changed', ErrorCode.UNKNOWN_KEY, {
-      keyId: `${first.header.keyId.slice(0, 20)}${first.header.keyId[20] === 'q' ? 'p' : 'q'}${first.header.keyId.slice(21)}`,
+      keyId: `${first.header.keyId.slice(0, 20)}${first.header.keyId[20] === 'A' ? 'B' : 'A'}${first.header.keyId.slice(21)}`,
     });
     // The decoder holds both identities; the key id names B but the block was wrapped to A.
-    push('unwrap-failed-retargeted-to-another-held-recipient', ErrorCode.KEY_UNWRAP_FAILED, { keyId: b.recipient }, [
-      a.identity,
-      b.identity,
-    ]);
+    push(
+      'unwrap-failed-retargeted-to-another-held-recipient',
+      ErrorCode.KEY_UNWRAP_FAILED,
+      { keyId: forB.header.keyId },
+      [a.identity, b.identity],
+    );
     push('unwrap-failed-ephemeral-key-bit', ErrorCode.KEY_UNWRAP_FAILED, { wrappedKey: flip(w, 0, 0x01) });
     // X25519 ignores bit 255: the shared secret is unchanged, but E is in the HKDF salt.
     push('unwrap-failed-ephemeral-key-bit-255', ErrorCode.KEY_UNWRAP_FAILED, { wrappedKey: flip(w, 31, 0x80) });
@@ -267,7 +269,7 @@ export async function buildRecipientVectors(
     ['x25519-stream-p0-sized', 0, {}, true],
     ['x25519-stream-p10-context-unsized', 10, { bucket: 'b', key: 'k' }, false],
     ['x25519-stream-c-plus-1-sized', C + 1, {}, true],
-  ] as const) {
+  ] as [string, number, EncryptionContext, boolean][]) {
     const backend = seeded(`v1/recipient/${name}`);
     const old = identityFrom(backend);
     const current = identityFrom(backend);

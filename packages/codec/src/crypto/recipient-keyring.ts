@@ -11,6 +11,7 @@ import type { CryptoBackend } from './backend/backend';
 import { defaultBackend } from './backend/select';
 import { loadSodium, type Sodium } from './backend/sodium';
 import type { Keyring } from './keyring';
+import { recipientKeyId } from './recipient-key-id';
 import { unwrapWithIdentity, wrapToRecipient } from './recipient-wrap';
 import { x25519PublicKey } from './x25519';
 
@@ -44,7 +45,7 @@ interface Ready {
   readonly backend: CryptoBackend;
   /** The public key new data keys are wrapped to, and its key id. */
   readonly primary: { readonly publicKey: Uint8Array; readonly keyId: string };
-  /** Key id (the recipient string) to identity. */
+  /** Key id (the recipient's fingerprint) to identity. */
   readonly identities: ReadonlyMap<string, Identity>;
 }
 
@@ -52,9 +53,11 @@ interface Ready {
  * A public-key keyring (FORMAT.md §6, "X25519 recipients"). Wrapping needs only
  * a recipient's public key, so a backup host holding just `es-pub1…` can write
  * streams that it cannot read; unwrapping needs the matching identity (private
- * key). Each stream is wrapped to one recipient; its key id is that
- * recipient's `es-pub1…` string. An identity file may hold several identities
- * (old and new) so that streams wrapped to any of them still open.
+ * key). Each stream is wrapped to one recipient; its key id is a one-way
+ * fingerprint of it (`es-x25519-…`, see {@link RecipientKeyring.keyIdOf}), so
+ * the stored metadata does not reveal the public key. An identity file may hold
+ * several identities (old and new) so that streams wrapped to any of them still
+ * open.
  *
  * Unwrap failures: a key block for a recipient whose identity is not held is
  * `ES_UNKNOWN_KEY`; a tampered, truncated or moved one is `ES_KEY_UNWRAP_FAILED`.
@@ -121,6 +124,14 @@ export class RecipientKeyring implements Keyring {
     }
   }
 
+  /**
+   * The key id (`es-x25519-` and 22 base64url characters) of every stream
+   * wrapped to `recipient`: what `head` shows. TypeError/RangeError for a malformed recipient.
+   */
+  static async keyIdOf(recipient: string): Promise<string> {
+    return recipientKeyId(await defaultBackend(), parseRecipient(recipient));
+  }
+
   /** Whether this keyring holds at least one identity (a write-only keyring unwraps nothing). */
   get canUnwrap(): boolean {
     return this.#secretKeys.length > 0;
@@ -134,18 +145,18 @@ export class RecipientKeyring implements Keyring {
       const identities = new Map<string, Identity>();
       for (const secretKey of this.#secretKeys) {
         const publicKey = x25519PublicKey(sodium, secretKey);
-        identities.set(formatRecipient(publicKey), { secretKey, publicKey });
+        identities.set(recipientKeyId(backend, publicKey), { secretKey, publicKey });
       }
       const publicKey = this.#recipient ?? [...identities.values()].at(-1)?.publicKey;
       if (!publicKey) throw new Error('unreachable: the constructor requires a recipient or an identity');
-      return { sodium, backend, primary: { publicKey, keyId: formatRecipient(publicKey) }, identities };
+      return { sodium, backend, primary: { publicKey, keyId: recipientKeyId(backend, publicKey) }, identities };
     })();
     return this.#ready;
   }
 
-  /** The recipient (`es-pub1…`) new data keys are wrapped to; also their key id. */
+  /** The recipient (`es-pub1…`) new data keys are wrapped to. */
   async recipient(): Promise<string> {
-    return (await this.#prepare()).primary.keyId;
+    return formatRecipient((await this.#prepare()).primary.publicKey);
   }
 
   /**
@@ -159,8 +170,8 @@ export class RecipientKeyring implements Keyring {
   }
 
   /**
-   * Recovers the data key with the identity whose recipient string is the key
-   * id: `ES_UNKNOWN_KEY` if none is held, `ES_KEY_UNWRAP_FAILED` if the wrapped
+   * Recovers the data key with the identity whose recipient has the key id:
+   * `ES_UNKNOWN_KEY` if none is held, `ES_KEY_UNWRAP_FAILED` if the wrapped
    * key does not authenticate for that identity and this stream header.
    */
   async unwrap(wrapped: WrappedKey, aad: Uint8Array): Promise<Uint8Array> {

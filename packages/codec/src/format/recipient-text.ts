@@ -24,7 +24,7 @@ const hrpOf = (text: string): string | undefined => decodeBech32Words(text)?.hrp
 
 /**
  * The text form of an X25519 public key: `es-pub1` and 58 bech32 characters,
- * lower case. It is also the key id of every key block wrapped to it.
+ * lower case: what a writer is given.
  * @public
  */
 export function formatRecipient(publicKey: Uint8Array): string {
