@@ -29,8 +29,12 @@ export interface EncryptionOptions {
   /** Plaintext bytes per chunk of new objects (default 64 KiB). Reads adapt to any chunk size. */
   readonly chunkSize?: number;
   /**
-   * Plaintext bytes per part of multipart uploads made through the plugin's
-   * low-level commands (default 8 MiB; a multiple of the chunk size).
+   * Plaintext bytes per part (a multiple of the chunk size) of multipart
+   * uploads whose CreateMultipartUpload gives none (`withEncryption(input,
+   * { partSize })`), and of `EncryptedMultipartUpload`. Default 8 MiB, except
+   * that an upload created through the plugin with neither a part size nor a
+   * recorded size takes its part size from its part 1, as lib-storage's
+   * `Upload` cuts it.
    */
   readonly partSize?: number;
   /** Return objects without encryption metadata as they are, instead of failing with ES_NOT_ENCRYPTED. */
