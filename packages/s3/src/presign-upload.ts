@@ -195,8 +195,10 @@ export async function presignEncryptedPut(
  * `resumeToken`, or the plugin's `resumeToken(uploadId, bucket, key)`; it
  * holds the wrapped data key, and this needs a keyring that unwraps it).
  *
- * The part is placed, checked and encrypted exactly as
- * `EncryptedMultipartUpload.uploadPart` would (`plaintextLength` bytes; every
+ * Without a size recorded in the header, the parts already uploaded are
+ * listed first (one ListParts), as a resume does, so a final part marked
+ * elsewhere is not forgotten. The part is placed, checked and encrypted
+ * exactly as `EncryptedMultipartUpload.uploadPart` would (`plaintextLength` bytes; every
  * part but the last holds exactly the part size; mark the final one with
  * `isLastPart`, or let a recorded size decide). The URL signs the ciphertext's
  * `content-length`; `encrypt()` produces the body. Complete the upload with
