@@ -49,8 +49,12 @@ const INSTEAD: Readonly<Record<string, string>> = {
  * presign from a send beforehand (the context carries no mark), but it can
  * tell from what its continuation returns: a real S3 response never carries
  * `output.presigned`. A handler's call of `next` that returns a presigned
- * request is therefore stopped (thrown out of the handler), and the command
- * is presigned again by the rule below, which no S3 request precedes:
+ * request is therefore stopped (thrown out of the handler) and the command
+ * presigned again by the rules below. What the handler did before its `next`
+ * stays done, and none of it writes: a PutObject's handler has made a data
+ * key (a keyring call), a REPLACE copy's has read the source (HeadObject and
+ * a ranged GET), a CompleteMultipartUpload's has listed the parts.
+ *
  *
  * - `GetObject`, `HeadObject`: the caller's input as given. A presigned GET
  *   returns the object as stored — ciphertext, with the encryption header in
