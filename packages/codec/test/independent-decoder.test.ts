@@ -3,11 +3,22 @@
  * and node:crypto's SHA-256/HKDF — none of the codec's decoding code. It
  * decrypts the codec's output and every vector, and reports the failure class
  * FORMAT.md assigns to every failure vector: proof that FORMAT.md suffices.
+ * The X25519 recipient unwrap (§6) uses node:crypto's X25519 (OpenSSL), not
+ * libsodium's, and its own Bech32.
  */
-import { createHash, hkdfSync, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  hkdfSync,
+  type KeyObject,
+  timingSafeEqual,
+} from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import sodium from 'libsodium-wrappers-sumo';
 import { VECTORS_PATH, type VectorFile } from '../scripts/generate-vectors';
+import { RecipientKeyring } from '../src/crypto/recipient-keyring';
 import { createStreamCipher } from '../src/crypto/stream-cipher';
 import { ErrorCode } from '../src/format/errors';
 import { toDetachedHeader } from '../src/format/header';
@@ -138,6 +149,100 @@ function contextDigest(context: Record<string, string>): Uint8Array {
   return sha256(Buffer.concat(entries.flatMap(([k, v]) => [be32(k.length), k, be32(v.length), v])));
 }
 
+/** BIP 173 Bech32, decoding only: the data bytes of `text` under `hrp`, or undefined. */
+function bech32Bytes(text: string, hrp: string): Uint8Array | undefined {
+  const charset = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+  if (text !== text.toLowerCase() && text !== text.toUpperCase()) return undefined;
+  const lower = text.toLowerCase();
+  const at = lower.lastIndexOf('1');
+  if (lower.slice(0, at) !== hrp || lower.length > 90) return undefined;
+  const values = [...lower.slice(at + 1)].map((c) => charset.indexOf(c));
+  if (values.length < 6 || values.includes(-1)) return undefined;
+  const expanded = [...hrp]
+    .map((c) => c.charCodeAt(0) >> 5)
+    .concat(
+      [0],
+      [...hrp].map((c) => c.charCodeAt(0) & 31),
+    );
+  let chk = 1;
+  for (const v of [...expanded, ...values]) {
+    const top = chk >>> 25;
+    chk = ((chk & 0x1ffffff) << 5) ^ v;
+    [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3].forEach((g, i) => {
+      if ((top >> i) & 1) chk ^= g;
+    });
+  }
+  if (chk !== 1) return undefined;
+  let bits = 0;
+  let acc = 0;
+  const out: number[] = [];
+  for (const v of values.slice(0, -6)) {
+    acc = (acc << 5) | v;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((acc >> bits) & 0xff);
+      acc &= (1 << bits) - 1;
+    }
+  }
+  if (bits >= 5 || acc !== 0) return undefined; // zero padding, fewer than 5 bits
+  return Uint8Array.from(out);
+}
+
+/** X25519 through node:crypto (OpenSSL): keys as raw 32 bytes, wrapped in the fixed DER prefixes. */
+const x25519Private = (s: Uint8Array) =>
+  createPrivateKey({
+    key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), s]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+const x25519Public = (u: Uint8Array) =>
+  createPublicKey({
+    key: Buffer.concat([Buffer.from('302a300506032b656e032100', 'hex'), u]),
+    format: 'der',
+    type: 'spki',
+  });
+const publicKeyOf = (s: Uint8Array) =>
+  new Uint8Array(createPublicKey(x25519Private(s)).export({ format: 'der', type: 'spki' }).subarray(12));
+/** X25519(s, u); all zero when OpenSSL refuses the small-order result. */
+function x25519(privateKey: KeyObject, u: Uint8Array): Uint8Array {
+  try {
+    return new Uint8Array(diffieHellman({ privateKey, publicKey: x25519Public(u) }));
+  } catch {
+    return new Uint8Array(32);
+  }
+}
+/** "es-x25519-" || base64url(SHA-256("encrypted-stream v1 x25519 key id" || R)[0..16]) */
+const x25519KeyId = (R: Uint8Array) =>
+  `es-x25519-${Buffer.from(sha256(Buffer.concat([ascii('encrypted-stream v1 x25519 key id'), R])))
+    .subarray(0, 16)
+    .toString('base64url')}`;
+
+/** §6 X25519 recipients: the unwrap, steps 1–5. */
+function unwrapX25519(identities: readonly string[], keyId: string, wrapped: Uint8Array, header: Uint8Array) {
+  // 1. the identity whose key id matches
+  const held = identities.map((text) => {
+    const s = bech32Bytes(text, 'es-secret-key-');
+    if (s?.length !== 32) throw new Error('test bug: not an identity');
+    const R = publicKeyOf(s);
+    return { s, R, keyId: x25519KeyId(R) };
+  });
+  const identity = held.find((i) => i.keyId === keyId) ?? fail(ErrorCode.UNKNOWN_KEY);
+  // 2. length
+  if (wrapped.length !== 80) fail(ErrorCode.KEY_UNWRAP_FAILED);
+  // 3. shared secret, not all zero
+  const E = wrapped.subarray(0, 32);
+  const S = x25519(x25519Private(identity.s), E);
+  if (S.reduce((any, b) => any | b, 0) === 0) fail(ErrorCode.KEY_UNWRAP_FAILED);
+  // 4. wrap key: salt = E as stored || the identity's own R
+  const wrapKey = hkdf(S, Buffer.concat([E, identity.R]), ascii('encrypted-stream v1 x25519 wrap'), 32);
+  // 5. the data key, aad = the 96-byte stream header, nonce = 24 zero bytes
+  return (
+    open(wrapKey, new Uint8Array(24), header, wrapped.subarray(32, 64), wrapped.subarray(64, 80)) ??
+    fail(ErrorCode.KEY_UNWRAP_FAILED)
+  );
+}
+
 interface Parts {
   header: Uint8Array;
   keyId: string;
@@ -145,27 +250,40 @@ interface Parts {
   body: Uint8Array;
 }
 
+/** §6 local keyring unwrap. */
+function unwrapLocal(parts: Parts, masterKeys: Record<string, Uint8Array>): Uint8Array {
+  const masterKey = masterKeys[parts.keyId] ?? fail(ErrorCode.UNKNOWN_KEY);
+  if (parts.wrapped.length !== 72) fail(ErrorCode.KEY_UNWRAP_FAILED);
+  const id = ascii(parts.keyId);
+  const wrapAad = Buffer.concat([ascii('encrypted-stream v1 local wrap'), Uint8Array.of(id.length), id, parts.header]);
+  const w = parts.wrapped;
+  return (
+    open(masterKey, w.subarray(0, 24), wrapAad, w.subarray(24, 56), w.subarray(56)) ?? fail(ErrorCode.KEY_UNWRAP_FAILED)
+  );
+}
+
+/** The X25519 identities a decoder holds (FORMAT.md §6, "X25519 recipients"), as ES-SECRET-KEY-1… strings. */
+class Identities {
+  constructor(readonly list: readonly string[]) {}
+}
+type Keys = Record<string, Uint8Array> | Identities;
+
 /**
  * Decodes a stream. `stream` mode reads the body front to back (§9); `random-access` mode knows the
  * body size first and checks it against a recorded size (§8) before reading.
  */
 function independentDecode(
   parts: Parts,
-  masterKeys: Record<string, Uint8Array>,
+  keys: Keys,
   context: Record<string, string>,
   mode: 'stream' | 'random-access' = 'stream',
 ): Uint8Array {
   const h = parseStreamHeader(parts.header);
   const C = h.chunkSize;
-  // §6 local keyring unwrap
-  const masterKey = masterKeys[parts.keyId] ?? fail(ErrorCode.UNKNOWN_KEY);
-  if (parts.wrapped.length !== 72) fail(ErrorCode.KEY_UNWRAP_FAILED);
-  const id = ascii(parts.keyId);
-  const wrapAad = Buffer.concat([ascii('encrypted-stream v1 local wrap'), Uint8Array.of(id.length), id, parts.header]);
-  const w = parts.wrapped;
   const dataKey =
-    open(masterKey, w.subarray(0, 24), wrapAad, w.subarray(24, 56), w.subarray(56)) ??
-    fail(ErrorCode.KEY_UNWRAP_FAILED);
+    keys instanceof Identities
+      ? unwrapX25519(keys.list, parts.keyId, parts.wrapped, parts.header)
+      : unwrapLocal(parts, keys);
   // §4 key schedule
   const payloadKey = hkdf(dataKey, h.streamId, ascii('encrypted-stream v1 payload'), 32);
   const commitment = hkdf(dataKey, h.streamId, ascii('encrypted-stream v1 commitment'), 32);
@@ -215,16 +333,12 @@ function independentDecode(
   return new Uint8Array(plaintext);
 }
 
-const decodeSelfContained = (
-  bytes: Uint8Array,
-  keys: Record<string, Uint8Array>,
-  context = {},
-  mode?: 'stream' | 'random-access',
-) => independentDecode(splitSelfContained(bytes), keys, context, mode);
+const decodeSelfContained = (bytes: Uint8Array, keys: Keys, context = {}, mode?: 'stream' | 'random-access') =>
+  independentDecode(splitSelfContained(bytes), keys, context, mode);
 const decodeDetached = (
   d: { h: string; k: string; w: string },
   body: Uint8Array,
-  keys: Record<string, Uint8Array>,
+  keys: Keys,
   context = {},
   mode?: 'stream' | 'random-access',
 ) => independentDecode({ ...parseDetached(d), body }, keys, context, mode);
@@ -318,5 +432,61 @@ describe('the independent decoder', () => {
     const flipped = bytes.slice();
     flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 1;
     expect(codeOfIndependent(() => decodeSelfContained(flipped, { k: masterKey }))).toBe(ErrorCode.AUTH_FAILED);
+  });
+});
+
+describe('the independent decoder, X25519 recipients (FORMAT.md §6)', () => {
+  const { wrap, unwrapFailure, stream } = file.recipient;
+
+  test.each(wrap.map((v) => [v.name, v] as const))('known answer %s, every step with OpenSSL X25519', (_n, v) => {
+    const s = bech32Bytes(v.identity, 'es-secret-key-')!;
+    expect(hex(s)).toBe(v.identitySecretKey);
+    const R = publicKeyOf(s);
+    expect(hex(R)).toBe(v.recipientPublicKey);
+    expect(hex(bech32Bytes(v.recipient, 'es-pub')!)).toBe(v.recipientPublicKey);
+    expect(x25519KeyId(R)).toBe(v.keyId);
+    const e = fromHex(v.ephemeralSecretKey);
+    expect(hex(publicKeyOf(e))).toBe(v.ephemeralPublicKey);
+    const S = x25519(x25519Private(e), R);
+    expect(hex(S)).toBe(v.sharedSecret);
+    expect(hex(x25519(x25519Private(s), fromHex(v.ephemeralPublicKey)))).toBe(v.sharedSecret);
+    const E = fromHex(v.ephemeralPublicKey);
+    expect(hex(hkdf(S, Buffer.concat([E, R]), ascii('encrypted-stream v1 x25519 wrap'), 32))).toBe(v.wrapKey);
+    expect(v.wrappedKey.slice(0, 64)).toBe(v.ephemeralPublicKey);
+    const dataKey = unwrapX25519([v.identity], v.keyId, fromHex(v.wrappedKey), fromHex(v.streamHeader));
+    expect(hex(dataKey)).toBe(v.dataKey);
+  });
+
+  test.each(unwrapFailure.map((v) => [v.name, v] as const))('refuses key block %s with its code', (_n, v) => {
+    const code = codeOfIndependent(() =>
+      unwrapX25519(v.identities, v.keyId, fromHex(v.wrappedKey), fromHex(v.streamHeader)),
+    );
+    expect(code).toBe(v.expect);
+  });
+
+  test.each(stream.map((v) => [v.name, v] as const))('decodes stream %s in both framings', (_n, v) => {
+    const keys = new Identities(v.identities);
+    const expected = hex(pool.subarray(0, v.plaintextLength));
+    expect(hex(decodeSelfContained(fromHex(v.selfContained), keys, v.context))).toBe(expected);
+    expect(hex(decodeDetached(v.detached, fromHex(v.body), keys, v.context))).toBe(expected);
+    expect(hex(decodeDetached(v.detached, fromHex(v.body), keys, v.context, 'random-access'))).toBe(expected);
+    const older = new Identities(v.identities.slice(0, 1));
+    expect(codeOfIndependent(() => decodeSelfContained(fromHex(v.selfContained), older, v.context))).toBe(
+      ErrorCode.UNKNOWN_KEY,
+    );
+  });
+
+  test.each(BACKENDS)('decodes fresh RecipientKeyring output of the %s backend', async (name) => {
+    const on = await backend(name);
+    const identity = await RecipientKeyring.generateIdentity();
+    const keyring = new RecipientKeyring({ recipient: await RecipientKeyring.recipientOf(identity), backend: on });
+    const context = { bucket: 'b', key: 'k/é' };
+    for (const size of [0, 1, C, 2 * C + 3]) {
+      const plaintext = filler(size, size + 9);
+      const bytes = await encryptBuffer(plaintext, { keyring, backend: on, chunkSize: C, context });
+      expect(hex(decodeSelfContained(bytes, new Identities([identity]), context))).toBe(hex(plaintext));
+      const other = new Identities([await RecipientKeyring.generateIdentity()]);
+      expect(codeOfIndependent(() => decodeSelfContained(bytes, other, context))).toBe(ErrorCode.UNKNOWN_KEY);
+    }
   });
 });
