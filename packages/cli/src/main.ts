@@ -60,7 +60,8 @@ export async function main(
     }
     if (name === 'help') {
       // `help put` is `put --help`, as in git and aws-cli.
-      stdout.write(`${argv[1] ? commandHelp(findCommand(argv[1])) : usage()}\n`);
+      const topic = argv[1];
+      stdout.write(`${topic && !topic.startsWith('-') ? commandHelp(findCommand(topic)) : usage()}\n`);
       return ExitCode.OK;
     }
     const command = findCommand(name);

@@ -14,7 +14,7 @@ import { sizeArgument } from './sizes';
  * (empty only for an empty stream), each flagged whether it is the last: a
  * full part is held back until more data or the end shows which it is.
  */
-export async function* partsOf(stream: Readable, partSize: number): AsyncGenerator<{ data: Buffer; last: boolean }> {
+async function* partsOf(stream: Readable, partSize: number): AsyncGenerator<{ data: Buffer; last: boolean }> {
   let pieces: Buffer[] = [];
   let length = 0;
   let full: Buffer | undefined;
