@@ -24,7 +24,8 @@
  * Settings (environment): see `peers/config.ts`; BENCH_QUICK=1 is a smoke
  * run. BENCH_PROFILE_DIR=DIR adds one untimed run of each of our commands
  * under `node --cpu-prof` and prints where the CPU went, and which modules
- * start-up loads. `age`, `rclone` and GNU `time` are installed with apt-get
+ * start-up loads; with BENCH_PERF=1 also ours, age and rclone crypt under
+ * `perf record` (whole process, kernel included). `age`, `rclone` and GNU `time` are installed with apt-get
  * when missing (as root). The S3 server comes from `findS3Settings`
  * (S3_ENDPOINT & co, else `scripts/s3-server.sh env`); every object the
  * bench uploads is deleted after each side, as RGW's memstore fills up.
@@ -46,6 +47,7 @@ import {
 import { type PeersConfig, rangeStart, readConfig } from './peers/config';
 import { sha256File, writeRandomFile } from './peers/files';
 import { ensureTools, versionOf } from './peers/install-tools';
+import { perfPass } from './peers/perf-pass';
 import { profilePass } from './peers/profile-pass';
 import { rcloneRemotes } from './peers/rclone-remotes';
 import { type ComparisonRow, printReport } from './peers/report';
@@ -290,6 +292,25 @@ async function main() {
             }
           : {}),
       });
+      if (config.perf) {
+        await perfPass({
+          runner,
+          config,
+          workDir: dir,
+          profileDir: resolve(config.profileDir),
+          local: { ...local, sides: localSides },
+          ...(run
+            ? {
+                s3: {
+                  ...run.input,
+                  // ours and rclone crypt: the comparison the issue's targets are about
+                  sides: run.sides.slice(0, 2),
+                  empty: () => emptyBucket(run),
+                },
+              }
+            : {}),
+        });
+      }
     }
     if (runner.failures.length > 0) {
       process.stdout.write(

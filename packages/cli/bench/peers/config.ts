@@ -31,6 +31,8 @@ export interface PeersConfig {
   readonly quick: boolean;
   /** Skip the S3 part (local files and start-up only). */
   readonly skipS3: boolean;
+  /** Also run our commands and the main peers under Linux `perf` (whole-process CPU by category). */
+  readonly perf: boolean;
 }
 
 function positiveNumber(name: string, fallback: number): number {
@@ -51,7 +53,8 @@ function flag(name: string): boolean {
  * - `BENCH_QUICK=1`: smoke run, 64 MiB local, 32 MiB S3, one round, one repetition of the short runs;
  * - `BENCH_LOCAL_MB` (1024), `BENCH_S3_MB` (512), `BENCH_ROUNDS` (3), `BENCH_RANGE_REPS` (3),
  *   `BENCH_STARTUP_REPS` (5), `BENCH_RANGE_KB` (1024), `BENCH_PART_MB` (8), `BENCH_CONCURRENCY` (4);
- * - `BENCH_DIR` (kept), `BENCH_PROFILE_DIR` (profiles of our commands), `BENCH_SKIP_S3=1`.
+ * - `BENCH_DIR` (kept), `BENCH_PROFILE_DIR` (profiles of our commands), `BENCH_PERF=1` (with
+ *   BENCH_PROFILE_DIR: ours and the peers under `perf record` too), `BENCH_SKIP_S3=1`.
  *
  * Sizes are MiB (2^20 bytes); explicit sizes win over the quick mode's.
  */
@@ -70,6 +73,7 @@ export function readConfig(): PeersConfig {
     profileDir: process.env.BENCH_PROFILE_DIR || undefined,
     quick,
     skipS3: flag('BENCH_SKIP_S3'),
+    perf: flag('BENCH_PERF'),
   };
 }
 
