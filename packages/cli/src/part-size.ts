@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import { assertChunkSize, CHUNK_OVERHEAD } from '@encrypted-stream/codec/low-level';
 import { usageError } from './exit-codes';
 import { formatBytes } from './human-units';
@@ -13,11 +14,24 @@ export const S3_LIMITS = { minPart: 5 * MiB, maxPart: 5 * GiB, maxParts: 10_000,
 export const DEFAULT_PUT_PART_SIZE = 8 * MiB;
 
 /**
- * The largest plaintext part S3 stores: each chunk grows by 40 bytes, and a
- * final part that fills its whole size carries one more (empty) chunk.
+ * The most bytes one encrypted part may take: S3's 5 GiB, or less where a
+ * Node buffer is smaller (4 GiB on Node 20), since a part is held in memory.
+ */
+const PART_CEILING = Math.min(S3_LIMITS.maxPart, constants.MAX_LENGTH);
+
+/** What {@link PART_CEILING} is, for messages. */
+const CEILING_TEXT =
+  PART_CEILING === S3_LIMITS.maxPart
+    ? "S3's 5 GiB part limit"
+    : `one Node ${process.versions.node} buffer, ${PART_CEILING / GiB} GiB (S3 would take 5 GiB)`;
+
+/**
+ * The largest plaintext part: its ciphertext must stay within
+ * {@link PART_CEILING}; each chunk grows by 40 bytes, and a final part that
+ * fills its whole size carries one more (empty) chunk.
  */
 export function maxPartSize(chunkSize: number): number {
-  return Math.floor((S3_LIMITS.maxPart - CHUNK_OVERHEAD) / (chunkSize + CHUNK_OVERHEAD)) * chunkSize;
+  return Math.floor((PART_CEILING - CHUNK_OVERHEAD) / (chunkSize + CHUNK_OVERHEAD)) * chunkSize;
 }
 
 /** Checks a `--chunk-size`: a power of two from 4 KiB to 16 MiB (FORMAT.md). */
@@ -48,7 +62,7 @@ export function checkPartSize(partSize: number, chunkSize: number): void {
   const max = maxPartSize(chunkSize);
   if (partSize > max) {
     throw usageError(
-      `${given} is above the largest part S3 stores (5 GiB once encrypted: ${max} bytes of plaintext in ${sizeArgument(chunkSize)} chunks): set --part-size ${sizeArgument(Math.floor(max / MiB) * MiB)} or less`,
+      `${given} is above the largest part, ${max} bytes of plaintext in ${sizeArgument(chunkSize)} chunks (its ciphertext must fit ${CEILING_TEXT}): set --part-size ${sizeArgument(Math.floor(max / MiB) * MiB)} or less`,
     );
   }
   if (partSize % chunkSize !== 0) {

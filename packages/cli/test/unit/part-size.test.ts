@@ -3,12 +3,15 @@
  * checked before anything is sent, with a message that says what to set;
  * without --part-size, one that fits is chosen.
  */
+import { constants } from 'node:buffer';
 import { CliError } from '../../src/exit-codes';
 import { checkPartSize, maxPartSize, partSizeFor } from '../../src/part-size';
 
 const KiB = 1024;
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
+/** What one encrypted part may take: S3's 5 GiB, or a Node buffer's maximum when smaller (4 GiB on Node 20). */
+const CEILING = Math.min(5 * GiB, constants.MAX_LENGTH);
 
 /** The usage error `fn` throws (exit 2), as its message. */
 function usageMessage(fn: () => unknown): string {
@@ -22,13 +25,16 @@ function usageMessage(fn: () => unknown): string {
   throw new Error('expected a usage error');
 }
 
-test('the largest part: 5 GiB once each chunk has grown by 40 bytes, with room for an empty final chunk', () => {
-  const max = maxPartSize(64 * KiB);
-  expect(max % (64 * KiB)).toBe(0);
-  const stored = (max / (64 * KiB)) * (64 * KiB + 40) + 40;
-  expect(stored).toBeLessThanOrEqual(5 * GiB);
-  expect(stored + 64 * KiB + 40).toBeGreaterThan(5 * GiB); // one chunk more would not fit
-});
+test.each([4 * KiB, 64 * KiB, 16 * MiB])(
+  'the largest part in %d-byte chunks: at most 5 GiB (and a Node buffer) once encrypted, with room for an empty final chunk',
+  (chunk) => {
+    const max = maxPartSize(chunk);
+    expect(max % chunk).toBe(0);
+    const stored = (max / chunk) * (chunk + 40) + 40;
+    expect(stored).toBeLessThanOrEqual(CEILING);
+    expect(stored + chunk + 40).toBeGreaterThan(CEILING); // one chunk more would not fit
+  },
+);
 
 describe('checkPartSize', () => {
   test.each([
@@ -44,7 +50,11 @@ describe('checkPartSize', () => {
     [1 * MiB, 64 * KiB, /--part-size 1MiB is below S3's 5 MiB minimum part size: set --part-size 5MiB or more/],
     [0, 64 * KiB, /--part-size 0 is below S3's 5 MiB minimum/],
     [5 * MiB - 64 * KiB, 64 * KiB, /--part-size 5056KiB is below .*set --part-size 5MiB or more/],
-    [5 * GiB, 64 * KiB, /--part-size 5GiB is above the largest part S3 stores .*set --part-size 5116MiB or less/],
+    [
+      5 * GiB,
+      64 * KiB,
+      /--part-size 5GiB is above the largest part, \d+ bytes of plaintext in 64KiB chunks \(its ciphertext must fit (S3's 5 GiB part limit|one Node [\d.]+ buffer, 4 GiB \(S3 would take 5 GiB\))\): set --part-size \d+MiB or less/,
+    ],
     [6_000_000, 64 * KiB, /--part-size 6000000 is not a multiple of the 64KiB chunk size: set --part-size 5888KiB/],
     [5 * MiB, 4 * MiB, /--part-size 5MiB is not a multiple of the 4MiB chunk size: set --part-size 8MiB/],
   ])('%d bytes in %d-byte chunks: %s', (part, chunk, message) => {
