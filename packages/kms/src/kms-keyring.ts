@@ -119,7 +119,11 @@ export class KmsKeyring implements Keyring {
    * discovery mode): for readers that must open objects written under keys
    * they are not told about in advance, from accounts they trust.
    */
-  static discovery(client: KMSClient, filter: KmsDiscoveryFilter, options: { grantTokens?: readonly string[] } = {}) {
+  static discovery(
+    client: KMSClient,
+    filter: KmsDiscoveryFilter,
+    options: { grantTokens?: readonly string[] } = {},
+  ): KmsKeyring {
     return new KmsKeyring({ client, discovery: filter, ...options });
   }
 
