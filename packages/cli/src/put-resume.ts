@@ -3,6 +3,7 @@ import type { LocalKeyring } from '@encrypted-stream/codec';
 import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import { EncryptedMultipartUpload, S3ErrorCode } from '@encrypted-stream/s3';
 import { CliError, ExitCode, usageError } from './exit-codes';
+import { S3_LIMITS } from './part-size';
 import { sizeArgument } from './sizes';
 import { identityChange, type SourceIdentity } from './source-identity';
 import { type JournalRead, type JournalTarget, readJournal, removeJournal } from './upload-journal';
@@ -138,8 +139,13 @@ function refuseOtherLayout(request: ResumeRequest, recorded: UploadLayout): void
   const differ = (['partSize', 'chunkSize'] as const).filter((name) => recorded[name] !== request.layout[name]);
   if (differ.length === 0) return;
   const { target, displayPath } = request;
+  const used = `the interrupted upload of ${displayPath} to s3://${target.bucket}/${target.key} used ${options(recorded, differ)}`;
+  // Recorded by a version that did not check S3's limits (e.g. 1 MiB parts): it can never complete.
+  if (recorded.partSize < S3_LIMITS.minPart) {
+    throw usageError(`${used}, below S3's 5 MiB minimum part, so it cannot complete: add --restart to start over`);
+  }
   throw usageError(
-    `the interrupted upload of ${displayPath} to s3://${target.bucket}/${target.key} used ${options(recorded, differ)}, not ${options(request.layout, differ)}: run it with ${options(recorded, differ)} to resume, or add --restart to start over with the new options`,
+    `${used}, not ${options(request.layout, differ)}: run it with ${options(recorded, differ)} to resume, or add --restart to start over with the new options`,
   );
 }
 

@@ -399,6 +399,14 @@ test('a rerun with another part or chunk size is refused (exit 2), the old parts
     (arg, i, all) => arg !== '--part-size' && all[i - 1] !== '--part-size',
   );
   expectOneLineError(await run(withoutPartSize), EXIT.USAGE, refused('--part-size 8MiB', '--part-size 5MiB'));
+  // A journal of 1 MiB parts (as versions that did not check S3's limits wrote): only --restart helps.
+  editJournal(state, (j) => ({ ...j, partSize: MiB }));
+  expectOneLineError(
+    await run(putArgs(file, key, state)),
+    EXIT.USAGE,
+    /used --part-size 1MiB, below S3's 5 MiB minimum part, so it cannot complete: add --restart to start over$/,
+  );
+  writeFileSync(theJournal(state).file, journal, { mode: 0o600 });
   // Nothing was uploaded or forgotten: same parts on S3, the same journal, no object.
   expect(await partsStored(key)).toBe(stored);
   expect(readFileSync(theJournal(state).file).equals(journal)).toBe(true);
