@@ -101,7 +101,8 @@ export class RecipientKeyring implements Keyring {
 
   /**
    * A new identity (`ES-SECRET-KEY-1…`): 32 bytes from libsodium's CSPRNG.
-   * Store it like a password (a 0600 file); hand out {@link RecipientKeyring.recipientOf} it.
+   * Keep it secret (`writeIdentityFile` writes it 0600); writers get its
+   * recipient, {@link RecipientKeyring.recipientOf}.
    */
   static async generateIdentity(): Promise<string> {
     const sodium = await loadSodium();
