@@ -5,7 +5,16 @@ import { commandOptions } from './markers';
 import { assertNoReservedMetadata, encryptionMetadata } from './metadata';
 import { withStreamEnd } from './stream-end';
 import { assertNoPlaintextChecksums } from './strip-checksums';
-import { assertPartNumber, checkPartSize, encryptPart, newUploadCipher, partLength, verifyParts } from './upload-state';
+import {
+  assertPartNumber,
+  checkPartSize,
+  encryptPlacedPart,
+  newUploadCipher,
+  type PlacedPart,
+  partLength,
+  placePart,
+  verifyParts,
+} from './upload-state';
 
 /**
  * CreateMultipartUpload: a new stream whose header goes into the object's
@@ -55,15 +64,15 @@ export const handleUploadPart: CommandHandler = async (args, next, runtime) => {
     length,
     ...(isLastPart === undefined ? {} : { isLastPart }),
   });
-  const encrypting = encryptPart(state, partNumber, input.Body, input.ContentLength, isLastPart);
-  if (partNumber === 1) {
-    // Under lib-storage's conventions, parts waiting for part 1 go ahead, or fail with its error.
-    encrypting.then(
-      () => runtime.uploads.partOneAccepted(input.UploadId),
-      (error) => runtime.uploads.partOneRefused(input.UploadId, error),
-    );
+  let placed: PlacedPart;
+  try {
+    placed = placePart(state, partNumber, input.Body, input.ContentLength, isLastPart);
+  } catch (error) {
+    if (partNumber === 1) runtime.uploads.partOneRefused(input.UploadId, error); // parts waiting for it fail too
+    throw error;
   }
-  const { failed, ...fields } = await encrypting;
+  if (partNumber === 1) runtime.uploads.partOneAccepted(input.UploadId); // parts waiting for it go ahead
+  const { failed, ...fields } = await encryptPlacedPart(state, placed, input.Body);
   const sent = next({ ...args, input: { ...input, ...fields } });
   return failed ? Promise.race([sent, failed]) : sent;
 };

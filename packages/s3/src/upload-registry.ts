@@ -46,8 +46,8 @@ interface Entry {
  * known one is the stream's end only if part 1 holds that part size. Parts
  * that depend on it wait until part 1 was accepted, for at most
  * `partOneWaitMs`; when part 1 is refused, they fail with its error, before
- * anything of theirs is sent. lib-storage sends part 1 first, so nothing waits
- * in practice.
+ * anything of theirs is sent. lib-storage sends part 1 first: a part waits,
+ * if at all, only until part 1 has been checked.
  */
 export class UploadRegistry {
   readonly #uploads = new Map<string, Entry>();

@@ -128,10 +128,47 @@ export async function encryptPart(
   body: unknown,
   contentLength: number | undefined,
   isLastPart: boolean | undefined,
-): Promise<{ Body: Uint8Array | Readable; ContentLength: number; failed?: Promise<never> }> {
+): Promise<EncryptedPart> {
+  return encryptPlacedPart(state, placePart(state, partNumber, body, contentLength, isLastPart), body);
+}
+
+/** A part checked against the stream and recorded in its upload's state ({@link placePart}). */
+export interface PlacedPart {
+  readonly partNumber: number;
+  /** Plaintext bytes. */
+  readonly length: number;
+  /** Whether the part ends the stream. */
+  readonly final: boolean;
+}
+
+/** An encrypted part: what UploadPart sends. */
+export interface EncryptedPart {
+  readonly Body: Uint8Array | Readable;
+  readonly ContentLength: number;
+  /** For a streamed body: rejects if encrypting it fails (race it against the send). */
+  readonly failed?: Promise<never>;
+}
+
+/**
+ * The first, synchronous half of {@link encryptPart}: checks the part number,
+ * its length and its place in the stream (RangeError/TypeError, or
+ * `ES_INVALID_UPLOAD` for a second end) and records it in `state`.
+ */
+export function placePart(
+  state: UploadState,
+  partNumber: number,
+  body: unknown,
+  contentLength: number | undefined,
+  isLastPart: boolean | undefined,
+): PlacedPart {
   assertPartNumber(partNumber);
   const length = partLength(body, contentLength);
-  const final = checkPartPlace(state, partNumber, length, isLastPart);
+  return { partNumber, length, final: checkPartPlace(state, partNumber, length, isLastPart) };
+}
+
+/** The second half of {@link encryptPart}: encrypts a placed part at its chunks. */
+export async function encryptPlacedPart(state: UploadState, placed: PlacedPart, body: unknown): Promise<EncryptedPart> {
+  const { partNumber, length, final } = placed;
   const { cipher } = state;
   const firstChunk = (partNumber - 1) * (state.partSize / cipher.chunkSize);
   const run = { firstChunk, final, length };
