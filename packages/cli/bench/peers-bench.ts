@@ -187,6 +187,9 @@ function preamble(config: PeersConfig, runner: Runner, loadAtStart: number[], s3
       `${load(loadavg())} at the end. Node ${process.version}, age ${versionOf('age', ['--version'])}, ` +
       `${versionOf('rclone', ['version'])}${s3 ? `, S3 ${s3.settings.endpoint}` : ''}.`,
     'Ours fsyncs its output before the rename; age and rclone do not.',
+    config.warm
+      ? 'Before each bulk run the memory it needs was touched and freed (VM balloon artefact, see peers/warm-memory.ts).'
+      : 'No memory warm-up (BENCH_WARM=0): the VM balloon artefact adds up to ~1.5 s of sys time per GiB written at random.',
   ];
 }
 
@@ -235,7 +238,18 @@ async function main() {
   const loadAtStart = loadavg();
   const dir = config.dir ?? mkdtempSync(join(tmpdir(), 'es-peers-bench-'));
   mkdirSync(dir, { recursive: true });
-  const runner = new Runner(join(dir, 'time.txt'), log);
+  // The page cache an output needs, or the buffers of an upload, plus slack; start-up runs need no warming.
+  const warmBytes = (operation: string) =>
+    !config.warm
+      ? 0
+      : operation === 'encrypt' || operation === 'decrypt'
+        ? config.localBytes + 64 * MiB
+        : operation === 'get'
+          ? config.s3Bytes + 64 * MiB
+          : operation === 'put'
+            ? 256 * MiB
+            : 0;
+  const runner = new Runner(join(dir, 'time.txt'), log, warmBytes);
   let s3: S3Run | undefined;
   try {
     log(`work directory ${dir}; generating inputs …`);

@@ -33,6 +33,8 @@ export interface PeersConfig {
   readonly skipS3: boolean;
   /** Also run our commands and the main peers under Linux `perf` (whole-process CPU by category). */
   readonly perf: boolean;
+  /** Warm the memory a bulk run needs just before it starts (see `warm-memory.ts`); BENCH_WARM=0 turns it off. */
+  readonly warm: boolean;
 }
 
 function positiveNumber(name: string, fallback: number): number {
@@ -54,7 +56,8 @@ function flag(name: string): boolean {
  * - `BENCH_LOCAL_MB` (1024), `BENCH_S3_MB` (512), `BENCH_ROUNDS` (3), `BENCH_RANGE_REPS` (3),
  *   `BENCH_STARTUP_REPS` (5), `BENCH_RANGE_KB` (1024), `BENCH_PART_MB` (8), `BENCH_CONCURRENCY` (4);
  * - `BENCH_DIR` (kept), `BENCH_PROFILE_DIR` (profiles of our commands), `BENCH_PERF=1` (with
- *   BENCH_PROFILE_DIR: ours and the peers under `perf record` too), `BENCH_SKIP_S3=1`.
+ *   BENCH_PROFILE_DIR: ours and the peers under `perf record` too), `BENCH_SKIP_S3=1`,
+ *   `BENCH_WARM=0` (no memory warm-up before bulk runs).
  *
  * Sizes are MiB (2^20 bytes); explicit sizes win over the quick mode's.
  */
@@ -74,6 +77,7 @@ export function readConfig(): PeersConfig {
     quick,
     skipS3: flag('BENCH_SKIP_S3'),
     perf: flag('BENCH_PERF'),
+    warm: !/^(0|false|no|off)$/i.test(process.env.BENCH_WARM ?? ''),
   };
 }
 

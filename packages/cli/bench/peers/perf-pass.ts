@@ -13,6 +13,7 @@ import type { CommandLine } from './measure-process';
 import { formatPerf, perfAvailable, perfRecordArgs, summarizePerf } from './perf-summary';
 import type { Runner } from './runner';
 import type { Side } from './sides';
+import { warmMemory } from './warm-memory';
 
 /** What the perf pass works on. */
 export interface PerfPassInputs {
@@ -65,6 +66,7 @@ export async function perfPass(inputs: PerfPassInputs): Promise<void> {
   const step = async (title: string, line: CommandLine | undefined, bytes: number, check?: () => Promise<void>) => {
     if (!line) return;
     const data = join(profileDir, `${title.replace(/[^a-z0-9]+/gi, '-')}.perf.data`);
+    if (config.warm) warmMemory(bytes + 64 * 1024 * 1024); // the same warm pages for every side, as in the rounds
     if (!recordPerf(line, data)) {
       runner.failures.push(`perf run of ${title} failed`);
       out(`\n### ${title}\n(failed)`);

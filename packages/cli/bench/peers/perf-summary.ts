@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 
 /** Categories, first matching pattern wins; tested against `dso symbol`. */
 const RULES: readonly (readonly [string, RegExp])[] = [
-  ['cipher: ChaCha20-Poly1305 (OpenSSL)', /chacha|poly1305/i],
+  ['cipher: ChaCha20 / XSalsa20 + Poly1305', /chacha|poly1305|salsa/i],
   ['hashing: SHA-256 / MD5 / CRC', /sha256|sha2_|sha1|md5|crc32/i],
   [
     'kernel: copies user ↔ kernel',
@@ -31,11 +31,11 @@ const RULES: readonly (readonly [string, RegExp])[] = [
   ],
   ['kernel: scheduler, syscalls, other', /\[kernel/],
   ['libc: memset (zero-filled allocations)', /libc.*memset/],
-  ['libc: memcpy / memmove (copies)', /libc.*mem(cpy|move)/],
+  ['user-space copies (memcpy / memmove)', /libc.*mem(cpy|move)|runtime\.memmove/],
   ['libc: malloc / free', /libc.*(malloc|free|_int_|unlink_chunk|tcache|arena)/],
   [
-    'V8: garbage collection',
-    /v8::internal::(Heap|Scaveng|MarkCompact|Sweep|Concurrent|Evacuat|MemoryAllocator|PagedSpace|NewSpace|SemiSpace|GCTracer|Marking|MinorM|MarkingVisitor|LocalHeap|ArrayBufferSweeper)|Scavenger/,
+    'garbage collection (V8 or Go)',
+    /v8::internal::(Heap|Scaveng|MarkCompact|Sweep|Concurrent|Evacuat|MemoryAllocator|PagedSpace|NewSpace|SemiSpace|GCTracer|Marking|MinorM|MarkingVisitor|LocalHeap|ArrayBufferSweeper)|Scavenger|runtime\.(gc|scanobject|markBits|mallocgc|sweep|greyobject|findObject|heapBits)/,
   ],
   [
     'V8: parser, compilers',
@@ -43,7 +43,8 @@ const RULES: readonly (readonly [string, RegExp])[] = [
   ],
   ['JavaScript (JIT code, builtins)', /\[JIT\]|Builtins_|\[\.\] LazyCompile|\[\.\] JS:/],
   ['Node / V8 runtime, other', /^node\b/],
-  ['other libraries', /./],
+  ['unresolved addresses (stripped binary, e.g. age)', /\[\.\] 0x[0-9a-f]+$/],
+  ['other libraries and runtimes', /./],
 ];
 
 /** The summary of one perf data file. */
@@ -86,7 +87,7 @@ export function summarizePerf(dataFile: string): PerfSummary {
     const dso = m[2] as string;
     const name = `${dso} ${m[3]} ${(m[4] as string).trim()}`;
     const rule = RULES.find(([, pattern]) => pattern.test(name));
-    const category = rule ? rule[0] : 'other libraries';
+    const category = rule ? rule[0] : 'other libraries and runtimes';
     byCategory.set(category, (byCategory.get(category) ?? 0) + share * seconds);
     symbols.push([name, share * seconds]);
   }

@@ -10,21 +10,31 @@ import { sha256File } from './files';
 import { type CommandLine, measureProcess, type ProcessSample } from './measure-process';
 import { type Summary, summarize } from './stats';
 import type { Operation } from './targets';
+import { warmMemory } from './warm-memory';
 
 /** Runs processes and checks outputs, keeping what they cost and what failed. */
 export class Runner {
   readonly #samples = new Map<string, ProcessSample[]>();
   readonly #statsFile: string;
   readonly #log: (message: string) => void;
+  readonly #warmBytes: (operation: Operation) => number;
   /** Failed runs and mismatched outputs, one line each. */
   readonly failures: string[] = [];
   /** Outputs compared with their input so far. */
   checkedOutputs = 0;
 
-  /** `statsFile`: scratch file for GNU time's report. */
-  constructor(statsFile: string, log: (message: string) => void) {
+  /**
+   * `statsFile`: scratch file for GNU time's report; `warmBytes`: memory to
+   * warm before a run of each operation (0: none).
+   */
+  constructor(
+    statsFile: string,
+    log: (message: string) => void,
+    warmBytes: (operation: Operation) => number = () => 0,
+  ) {
     this.#statsFile = statsFile;
     this.#log = log;
+    this.#warmBytes = warmBytes;
   }
 
   /**
@@ -35,6 +45,7 @@ export class Runner {
     if (!line) return undefined;
     // Earlier runs' dirty pages are written back now, not inside the next side's time.
     spawnSync('sync');
+    warmMemory(this.#warmBytes(operation));
     const label = `    ${operation.padEnd(8)} ${side.padEnd(18)}`;
     try {
       const sample = await measureProcess(line, this.#statsFile);
