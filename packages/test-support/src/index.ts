@@ -13,6 +13,8 @@
  * - `streams.ts`: `readAll`, `consume`, `hashBody`, `consumeUntilError`, `contains`
  * - `parallel.ts`: `parallel`, `shuffled`
  * - `fault-proxy.ts`: `startFaultProxy()`, a scripted fault-injecting reverse proxy in front of S3
+ * - `kms-test-double.ts` (its own entry, `@encrypted-stream/test-support/kms-test-double`, so that suites
+ *   without KMS never load the KMS SDK): `KmsTestDouble`, a test double of AWS KMS's JSON protocol
  */
 export * from '@encrypted-stream/test-base';
 export * from './bucket';

@@ -1,7 +1,7 @@
 /**
  * The KMS services the suites run against, behind one interface:
  *
- * - the KMS test double (`kms-test-double.ts`), always: policies, throttling,
+ * - the KMS test double (`@encrypted-stream/test-support/kms-test-double`), always: policies, throttling,
  *   internal errors and oversized ciphertexts on demand;
  * - LocalStack's KMS, when `KMS_ENDPOINT` is set — by hand (`docker run -p
  *   4566:4566 -e SERVICES=kms localstack/localstack:3`, then
@@ -17,8 +17,8 @@ import {
   KMSClient,
   type KMSClientConfig,
 } from '@aws-sdk/client-kms';
+import { KmsTestDouble, type KmsTestDoubleOperation } from '@encrypted-stream/test-support/kms-test-double';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
-import { KmsTestDouble, type KmsTestDoubleOperation } from './kms-test-double';
 
 /** What a backend can be asked to do besides Encrypt/Decrypt/DescribeKey. */
 export interface KmsBackendFeatures {

@@ -9,6 +9,11 @@ import { DecryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { EncryptedStreamError, ErrorCode, KeyError, LocalKeyring } from '@encrypted-stream/codec';
 import { createStreamCipher, openStreamCipher } from '@encrypted-stream/codec/low-level';
 import {
+  KmsTestDouble,
+  TEST_DOUBLE_ACCOUNT,
+  TEST_DOUBLE_CREDENTIALS,
+} from '@encrypted-stream/test-support/kms-test-double';
+import {
   KMS_CONTEXT_HEADER_NAME,
   KMS_CONTEXT_PURPOSE,
   KMS_CONTEXT_PURPOSE_NAME,
@@ -20,7 +25,6 @@ import {
   parseKmsKeyArn,
 } from '../../src';
 import { logKmsRequests } from '../helpers/backends';
-import { KmsTestDouble, TEST_DOUBLE_ACCOUNT, TEST_DOUBLE_CREDENTIALS } from '../helpers/kms-test-double';
 
 let double: KmsTestDouble;
 let keyA: string;

@@ -5,8 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { DecryptCommand, DescribeKeyCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
+  KmsTestDouble,
+  NodeSha256,
+  TEST_DOUBLE_ACCOUNT,
+  TEST_DOUBLE_CREDENTIALS,
+} from '@encrypted-stream/test-support/kms-test-double';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { KmsTestDouble, NodeSha256, TEST_DOUBLE_ACCOUNT, TEST_DOUBLE_CREDENTIALS } from '../helpers/kms-test-double';
 
 let double: KmsTestDouble;
 let client: KMSClient;
