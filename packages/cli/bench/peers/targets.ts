@@ -36,7 +36,7 @@ function ratioTarget(
   const target = `${label}: ${what} ≤ ${limit.toFixed(2)}× ${peer}'s`;
   if (!ours || !theirs || theirs[metric] <= 0) return { target, value: '-', met: undefined };
   const ratio = ours[metric] / theirs[metric];
-  return { target, value: `${ratio.toFixed(2)}×`, met: ratio <= limit };
+  return { target, value: `${ratio.toFixed(3)}×`, met: ratio <= limit }; // 3 decimals: 1.15 could hide 1.154
 }
 
 function absoluteTarget(
