@@ -1,14 +1,17 @@
 import type { Writable } from 'node:stream';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-import type { LocalKeyring } from '@encrypted-stream/codec';
 import type { EncryptionOptions, EncryptionPlugin } from '@encrypted-stream/s3';
-import { KEYRING_ENV, keyringPath, loadKeyring } from './keyring-file';
+import { KEYRING_ENV } from './keyring-file';
+import { anyKeyringOption, type KeyringOptions } from './keyring-options';
+import { type KeyringSet, Keyrings } from './keyrings';
 import { silenceSdkNodeVersionWarning } from './sdk-warnings';
 import { printable, printableJson } from './terminal-text';
 
 /** Options every command understands. */
 export interface GlobalOptions {
   readonly keyring?: string;
+  /** --keyring and the keyring options of the command (keyring-options.ts). */
+  readonly keyrings: KeyringOptions;
   readonly endpoint?: string;
   readonly region?: string;
   readonly profile?: string;
@@ -23,7 +26,7 @@ export class CommandContext {
   readonly options: GlobalOptions;
   readonly stdout: Writable;
   readonly stderr: Writable;
-  #keyring: Promise<LocalKeyring> | undefined;
+  #keyrings: Promise<Keyrings> | undefined;
   #plain: Promise<S3Client> | undefined;
   #clients: { plain: S3Client; encrypted: S3Client; plugin: EncryptionPlugin } | undefined;
 
@@ -33,15 +36,20 @@ export class CommandContext {
     this.stderr = stderr;
   }
 
-  /** Whether a keyring was named (--keyring or $ENCRYPTED_STREAM_KEYRING): `head` and `ls` verify only then. */
+  /** Whether a keyring was named (a keyring option or $ENCRYPTED_STREAM_KEYRING): `head` and `ls` verify only then. */
   get hasKeyring(): boolean {
-    return Boolean(this.options.keyring ?? process.env[KEYRING_ENV]);
+    return anyKeyringOption(this.options.keyrings) || Boolean(process.env[KEYRING_ENV]);
   }
 
-  /** The keyring from --keyring or $ENCRYPTED_STREAM_KEYRING. */
-  keyring(): Promise<LocalKeyring> {
-    this.#keyring ??= loadKeyring(keyringPath(this.options.keyring));
-    return this.#keyring;
+  /** The keyrings the options name (checked, files read; $ENCRYPTED_STREAM_KEYRING when no option names one). */
+  keyrings(): Promise<Keyrings> {
+    this.#keyrings ??= Keyrings.load(this.options.keyrings);
+    return this.#keyrings;
+  }
+
+  /** Every keyring given, for reading (exit 3 when there is none). */
+  async reader(): Promise<KeyringSet> {
+    return (await this.keyrings()).reader();
   }
 
   /** S3 client settings the AWS way: default credential chain and region, plus our flags. */
@@ -71,7 +79,7 @@ export class CommandContext {
   /** A plain client and an encrypting one (the plugin on a second client). */
   async clients() {
     if (!this.#clients) {
-      const keyring = await this.keyring();
+      const keyring = await this.reader();
       const plain = await this.plainClient();
       const { encrypted, plugin } = await this.encryptingClient({ keyring });
       this.#clients = { plain, encrypted, plugin };

@@ -25,6 +25,8 @@ export interface Command {
   readonly usage: string;
   readonly summary: string;
   readonly options: OptionSpec;
+  /** Whether it takes the keyring options (keyring-options.ts) besides its own: it wraps or unwraps data keys. */
+  readonly keyrings?: boolean;
   /** More lines for `COMMAND --help` (what the one-line summary cannot say). */
   readonly help?: readonly string[];
   /** Whole command lines shown under "examples" in `COMMAND --help`. */

@@ -17,6 +17,17 @@ const UNWRAP_HINT = ' (the header or key block was altered, or the keyring holds
 const CODEC_CODES = new Set<string>(Object.values(ErrorCode));
 
 /**
+ * The KMS keyring's own codes (`@encrypted-stream/kms`'s KmsErrorCode, spelt
+ * here so that nothing loads the KMS SDK to read an error): KMS refused or
+ * could not do the operation. Throttling and an unavailable KMS are a
+ * service failure like S3's (5); everything else is about the key or the
+ * caller's rights to it (3): access denied, a disabled key or one in another
+ * state, a key that cannot wrap data keys, a ciphertext too large for metadata.
+ */
+const KMS_SERVICE_CODES = new Set<string>(['ES_KMS_THROTTLED', 'ES_KMS_UNAVAILABLE']);
+const isKmsCode = (code: string) => code.startsWith('ES_KMS_');
+
+/**
  * Whether `code` is one of the S3 package's usage failures (not an integrity
  * failure). The package is looked up only for codes the codec does not
  * define, so local commands never load it (nor the AWS SDK behind it).
@@ -32,6 +43,10 @@ export function describeError(error: unknown): { exitCode: number; message: stri
   if (error instanceof CliError) return { exitCode: error.exitCode, message: error.message };
   if (error instanceof EncryptedStreamError) {
     if (KEY_CODES.has(error.code)) return { exitCode: ExitCode.KEYRING, message: `${error.code}: ${error.message}` };
+    if (isKmsCode(error.code)) {
+      const exitCode = KMS_SERVICE_CODES.has(error.code) ? ExitCode.S3 : ExitCode.KEYRING;
+      return { exitCode, message: `${error.code}: ${error.message}` };
+    }
     if (isS3UsageCode(error.code)) {
       return { exitCode: ExitCode.FAILURE, message: `${error.code}: ${error.message}` };
     }

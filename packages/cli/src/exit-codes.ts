@@ -8,7 +8,11 @@ export const ExitCode = {
   FAILURE: 1,
   /** Bad arguments or usage. */
   USAGE: 2,
-  /** Keyring missing, unreadable, malformed, too open, or lacking the object's key id. */
+  /**
+   * Keyring missing, unreadable, malformed, too open, or lacking the object's
+   * key id (a recipient without its identity unwraps nothing); KMS refusing the
+   * key (access denied, disabled, unusable).
+   */
   KEYRING: 3,
   /**
    * Data failed authentication or is malformed, truncated or not encrypted;
@@ -16,7 +20,7 @@ export const ExitCode = {
    * with its id (tampered), and an altered `put` resume journal.
    */
   INTEGRITY: 4,
-  /** S3 or the network refused or failed. */
+  /** S3, KMS (throttled, unavailable) or the network refused or failed. */
   S3: 5,
   /** `put` resume refused: the source changed since the interrupted upload (or its journal is outdated). */
   SOURCE_CHANGED: 6,

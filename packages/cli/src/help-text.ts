@@ -1,5 +1,6 @@
 import type { Command, OptionSpec } from './command';
 import { GLOBAL_OPTIONS } from './global-options';
+import { KEYRING_HELP, KEYRING_OPTIONS } from './keyring-options';
 
 const WIDTH = 100;
 
@@ -34,6 +35,8 @@ function optionLines(spec: OptionSpec): string[] {
 const EXIT_CODES = [
   'exit codes: 0 ok, 1 failure, 2 usage, 3 keyring, 4 integrity (authentication/format), 5 S3 or network,',
   '            6 source changed (put resume refused), 130 interrupted (put of a file resumes when run again)',
+  'keyring (3) includes a key the keyrings given lack, a recipient without its identity, and KMS refusing',
+  '            the key (ES_KMS_ACCESS_DENIED, ES_KMS_KEY_DISABLED, …); KMS throttled or unavailable is 5.',
   'tampering exits 4: a changed or cut body, header, wrapped key or encryption metadata, another context,',
   '            an altered put resume journal; except an edited key id, which reads as a key the keyring lacks (3).',
   '            A keyring holding a different key under the same id also exits 4 (indistinguishable from tampering).',
@@ -72,6 +75,9 @@ export function commandHelp(command: Command): string {
     ...(command.help?.length ? ['', ...command.help.map((line) => (line ? `  ${line}` : ''))] : []),
     '',
     ...(own ? ['options:', ...optionLines(command.options), ''] : []),
+    ...(command.keyrings
+      ? ['keyring options:', ...optionLines(KEYRING_OPTIONS), ...KEYRING_HELP.map((line) => `  ${line}`), '']
+      : []),
     'options for every command:',
     ...optionLines(GLOBAL_OPTIONS),
     ...(command.examples?.length ? ['', 'examples:', ...command.examples.map((line) => `  ${line}`)] : []),

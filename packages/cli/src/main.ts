@@ -7,6 +7,7 @@ import { describeError } from './errors-to-exit';
 import { ExitCode, usageError } from './exit-codes';
 import { GLOBAL_OPTIONS } from './global-options';
 import { commandHelp, generalHelp } from './help-text';
+import { KEYRING_OPTIONS, keyringOptionsOf } from './keyring-options';
 import { printable } from './terminal-text';
 import { packageVersion } from './version';
 
@@ -65,7 +66,7 @@ export async function main(
       return ExitCode.OK;
     }
     const command = findCommand(name);
-    const spec = { ...GLOBAL_OPTIONS, ...command.options };
+    const spec = { ...GLOBAL_OPTIONS, ...(command.keyrings ? KEYRING_OPTIONS : {}), ...command.options };
     let parsed: ReturnType<typeof parseArgs>;
     try {
       parsed = parseArgs({
@@ -87,6 +88,7 @@ export async function main(
     const context = new CommandContext(
       {
         keyring: str('keyring'),
+        keyrings: keyringOptionsOf(values as Record<string, string | boolean | undefined>),
         endpoint: str('endpoint'),
         region: str('region'),
         profile: str('profile'),

@@ -7,12 +7,21 @@ import { describeError } from './errors-to-exit';
 import { CliError, ExitCode, usageError } from './exit-codes';
 import { formatBytes } from './human-units';
 import { interrupted } from './interrupt';
+import { DataKeyCapture, JournalKey } from './journal-key';
 import { forEachLimit } from './map-limit';
 import { Progress } from './progress';
 import { checkStoredParts, resumeUpload } from './put-resume';
 import type { PutSettings } from './put-settings';
 import { identityChange, type SourceIdentity, sourceIdentity } from './source-identity';
-import { journalPath, removeJournal, stateDirectory, type UploadJournal, writeJournal } from './upload-journal';
+import {
+  journalKeyPath,
+  journalPath,
+  removeJournal,
+  sealBinding,
+  stateDirectory,
+  type UploadJournal,
+  writeJournal,
+} from './upload-journal';
 
 /** A regular file opened for `put`, with its identity as opened. */
 export interface SourceFile {
@@ -78,14 +87,14 @@ async function assertUnchanged(file: SourceFile, destination: string, outcome: s
  * to the same object (put-resume.ts decides whether there is one to resume).
  */
 export async function putFile(settings: PutSettings, file: SourceFile, options: PutFileOptions): Promise<void> {
-  const { context, plain, keyring, bucket, key, layout, signal } = settings;
+  const { context, plain, bucket, key, layout, signal } = settings;
   const endpoint = context.options.endpoint ?? 'aws';
   const target = { endpoint, bucket, key, sourcePath: file.absolutePath };
   const journalFile = journalPath(stateDirectory(options.stateDir), target);
   // First, even for a small file: an interrupted upload is resumed, refused or (--restart) abandoned.
   const resumed = await resumeUpload({
     client: plain,
-    keyring,
+    keyId: settings.keyId,
     target,
     journalFile,
     source: file.identity,
@@ -97,20 +106,14 @@ export async function putFile(settings: PutSettings, file: SourceFile, options: 
   });
   if (!resumed && file.size <= layout.partSize) return putWhole(settings, file);
   if (resumed) await checkStoredParts(resumed, (n) => readPart(file, n, layout.partSize), file.path);
-  const active =
-    resumed?.upload ??
-    (await EncryptedMultipartUpload.create(
-      plain,
-      { Bucket: bucket, Key: key },
-      { keyring, partSize: layout.partSize, chunkSize: layout.chunkSize, plaintextSize: file.size },
-    ));
+  const { upload: active, journalKey, sealedDataKey } = resumed ?? (await startUpload(settings, file, journalFile));
   const { partSize } = active;
   const parts = Math.max(1, Math.ceil(file.size / partSize));
   const stored = resumed?.parts ?? new Map<number, string | undefined>();
   // Digests only when asked for (or the journal already keeps them): otherwise nothing is hashed.
   const digests = resumed ? resumed.digests : options.verifySource;
   const state: UploadJournal = {
-    version: 2,
+    version: 3,
     endpoint,
     bucket,
     key,
@@ -121,12 +124,13 @@ export async function putFile(settings: PutSettings, file: SourceFile, options: 
     resumeToken: active.resumeToken,
     parts: [...stored.keys()],
     ...(digests ? { partDigests: Object.fromEntries([...stored].map(([n, d]) => [String(n), d as string])) } : {}),
+    dataKey: sealedDataKey,
   };
-  let saving = writeJournal(journalFile, state);
+  let saving = writeJournal(journalFile, state, journalKey);
   const record = (part: number, digest: string | undefined) => {
     state.parts.push(part);
     if (state.partDigests && digest !== undefined) state.partDigests[String(part)] = digest;
-    saving = saving.then(() => writeJournal(journalFile, state)); // one write at a time, newest last
+    saving = saving.then(() => writeJournal(journalFile, state, journalKey)); // one write at a time, newest last
     return saving;
   };
   await saving;
@@ -182,6 +186,34 @@ export async function putFile(settings: PutSettings, file: SourceFile, options: 
       (todo.length < parts ? ` (${parts - todo.length} resumed)` : '') +
       ` in ${seconds.toFixed(1)} s`,
   );
+}
+
+/**
+ * Starts a multipart upload of `file` and makes its journal key: the data key
+ * the keyring wraps is kept (a copy, through {@link DataKeyCapture}) just long
+ * enough to seal it under a new journal key, so that a rerun resumes without
+ * unwrapping. The journal key file is written before the first journal.
+ */
+async function startUpload(settings: PutSettings, file: SourceFile, journalFile: string) {
+  const { plain, keyring, bucket, key, layout, context } = settings;
+  const capture = new DataKeyCapture(keyring);
+  const upload = await EncryptedMultipartUpload.create(
+    plain,
+    { Bucket: bucket, Key: key },
+    { keyring: capture, partSize: layout.partSize, chunkSize: layout.chunkSize, plaintextSize: file.size },
+  );
+  const dataKey = capture.take();
+  try {
+    const journalKey = await JournalKey.create(journalKeyPath(journalFile));
+    const endpoint = context.options.endpoint ?? 'aws';
+    const binding = sealBinding({ endpoint, bucket, key, source: file.identity, uploadId: upload.uploadId });
+    return { upload, journalKey, sealedDataKey: journalKey.seal(dataKey, binding) };
+  } catch (error) {
+    await upload.abort().catch(() => {}); // no journal, so nothing could ever resume it
+    throw error;
+  } finally {
+    dataKey.fill(0);
+  }
 }
 
 /**

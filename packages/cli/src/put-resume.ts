@@ -1,8 +1,7 @@
 import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { LocalKeyring } from '@encrypted-stream/codec';
-import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import { EncryptedMultipartUpload, S3ErrorCode } from '@encrypted-stream/s3';
 import { CliError, ExitCode, usageError } from './exit-codes';
+import { HeldDataKey, type JournalKey } from './journal-key';
 import { S3_LIMITS } from './part-size';
 import { sizeArgument } from './sizes';
 import { identityChange, type SourceIdentity } from './source-identity';
@@ -11,7 +10,11 @@ import { type JournalRead, type JournalTarget, readJournal, removeJournal } from
 /** What {@link resumeUpload} needs to know about the command. */
 export interface ResumeRequest {
   readonly client: S3Client;
-  readonly keyring: LocalKeyring;
+  /**
+   * The key id this run would wrap a new upload's data key under (its
+   * writing keyring's): a resume must be of an upload wrapped under the same.
+   */
+  readonly keyId: string;
   /** The command's endpoint, bucket, key and absolute source path. */
   readonly target: JournalTarget;
   readonly journalFile: string;
@@ -41,14 +44,22 @@ export interface Resumed {
   readonly parts: ReadonlyMap<number, string | undefined>;
   /** Whether the journal keeps part digests (`--verify-source` when the upload started): it goes on keeping them. */
   readonly digests: boolean;
+  /** The journal's key, which goes on authenticating it. */
+  readonly journalKey: JournalKey;
+  /** The upload's data key as the journal keeps it, sealed. */
+  readonly sealedDataKey: string;
 }
 
 const isInvalidToken = (error: unknown) => (error as { code?: string }).code === S3ErrorCode.INVALID_RESUME_TOKEN;
 
 /**
  * Resumes the interrupted upload the journal describes, after checking that
- * it is one to resume: same destination, same source (size, times, inode,
- * device), a resume token that authenticates and names this destination.
+ * it is one to resume: a journal that authenticates under its key file, same
+ * destination, same source (size, times, inode, device), the same part and
+ * chunk size and the same wrapping key as this run asks for, a resume token
+ * that authenticates under the journal's data key and names this destination.
+ * Nothing is unwrapped: the data key is the journal's, checked against the
+ * header's key commitment, so a host that can only wrap resumes too.
  * Returns undefined when there is nothing to resume (no journal, `--restart`,
  * or the upload no longer exists on S3). Throws a {@link CliError} when the
  * journal must not be trusted: exit 6 for a changed source or an outdated
@@ -71,7 +82,7 @@ export async function resumeUpload(request: ResumeRequest): Promise<Resumed | un
     );
   }
   if (found.state === 'invalid') throw invalidJournal(request, found.reason);
-  const { journal } = found;
+  const { journal, journalKey, dataKey } = found;
   const change = identityChange(journal.source, request.source);
   if (change) {
     throw new CliError(
@@ -79,7 +90,8 @@ export async function resumeUpload(request: ResumeRequest): Promise<Resumed | un
       `${displayPath} changed since the interrupted upload to ${destination} (its ${change} differs); not mixing old and new parts (use --restart to start over)`,
     );
   }
-  refuseOtherLayout(request, { partSize: journal.partSize, chunkSize: journal.chunkSize ?? DEFAULT_CHUNK_SIZE });
+  refuseOtherLayout(request, { partSize: journal.partSize, chunkSize: journal.chunkSize });
+  refuseOtherKey(request, journal.resumeToken);
   const digests = journal.partDigests !== undefined;
   if (request.verifySource && !digests) {
     throw new CliError(
@@ -91,7 +103,7 @@ export async function resumeUpload(request: ResumeRequest): Promise<Resumed | un
   try {
     // bucket/key: the token must name this destination (and its MAC must hold), else ES_INVALID_RESUME_TOKEN.
     upload = await EncryptedMultipartUpload.resume(request.client, journal.resumeToken, {
-      keyring: request.keyring,
+      keyring: new HeldDataKey(dataKey),
       bucket: target.bucket,
       key: target.key,
     });
@@ -99,6 +111,8 @@ export async function resumeUpload(request: ResumeRequest): Promise<Resumed | un
     if (isInvalidToken(error))
       throw invalidJournal(request, 'its resume token does not authenticate for this destination');
     throw error;
+  } finally {
+    dataKey.fill(0);
   }
   // The token is authentic; the journal's own fields are not, so they must agree with it.
   if (upload.uploadId !== journal.uploadId || upload.partSize !== journal.partSize) {
@@ -124,7 +138,27 @@ export async function resumeUpload(request: ResumeRequest): Promise<Resumed | un
     parts.set(PartNumber, digest);
   }
   request.debug(`resuming upload ${upload.uploadId}: ${parts.size} parts already stored`);
-  return { upload, parts, digests };
+  return { upload, parts, digests, journalKey, sealedDataKey: journal.dataKey };
+}
+
+/**
+ * Exit 2 when this run would wrap under another key than the interrupted
+ * upload did (another recipient, KMS key or local primary key): resuming would
+ * give the object the old key block, not the one asked for. The token's key
+ * id is read after the journal's MAC held, before any request.
+ */
+function refuseOtherKey(request: ResumeRequest, resumeToken: string): void {
+  let keyId: unknown;
+  try {
+    keyId = JSON.parse(Buffer.from(resumeToken, 'base64url').toString('utf8'))?.h?.k;
+  } catch {
+    keyId = undefined; // the resume below says what is wrong with the token
+  }
+  if (typeof keyId !== 'string' || keyId === request.keyId) return;
+  const { target, displayPath } = request;
+  throw usageError(
+    `the interrupted upload of ${displayPath} to s3://${target.bucket}/${target.key} wraps its data key under "${keyId}", not "${request.keyId}" (the keyring given): give the keyring it was started with to resume, or add --restart to start over under the new one`,
+  );
 }
 
 /**

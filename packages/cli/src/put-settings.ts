@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { LocalKeyring } from '@encrypted-stream/codec';
+import type { Keyring } from '@encrypted-stream/codec';
 import type { CommandContext } from './command-context';
 import type { UploadLayout } from './put-resume';
 
@@ -10,7 +10,10 @@ export interface PutSettings {
   readonly plain: S3Client;
   /** The encrypting client (plugin), for a source that fits in one PutObject. */
   readonly encrypting: () => Promise<S3Client>;
-  readonly keyring: LocalKeyring;
+  /** The one keyring that wraps (keyrings.ts, `Keyrings.writer`). */
+  readonly keyring: Keyring;
+  /** The key id it wraps under (a resume must be of an upload wrapped under the same). */
+  readonly keyId: string;
   readonly bucket: string;
   readonly key: string;
   readonly layout: UploadLayout;

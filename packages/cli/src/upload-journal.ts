@@ -2,26 +2,34 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { canonicalJson, JournalKey } from './journal-key';
 import { isSourceIdentity, type SourceIdentity } from './source-identity';
 
 /**
  * What `put` remembers about an unfinished upload of a file, so that running
- * the same command again resumes it: the destination, the resume token (it
- * holds only the wrapped data key, and a MAC under that key), the source's
- * identity and the parts S3 acknowledged. No plaintext digest unless
- * `--verify-source` asked for one, and then a keyed one (HMAC under a key
- * derived from the upload's data key): the journal never lets its reader
- * confirm a guess of the plaintext.
+ * the same command again resumes it: the destination, the resume token (the
+ * wrapped data key, and a MAC under that key), the upload's data key sealed
+ * under the journal's own key, the source's identity and the parts S3
+ * acknowledged. The data key is what lets a host that cannot unwrap (a
+ * recipient without its identity, KMS Encrypt without Decrypt) resume its own
+ * upload; it is kept only until the upload completes or is abandoned, then
+ * the journal and its key file are deleted (journal-key.ts).
+ *
+ * The file holds this and `mac`, an HMAC over all of it under the journal
+ * key: a journal edited in any field, or not written with its key file, is
+ * refused. No plaintext digest unless `--verify-source` asked for one, and
+ * then a keyed one (HMAC under a key derived from the upload's data key): the
+ * journal never lets its reader confirm a guess of the plaintext.
  */
 export interface UploadJournal {
-  readonly version: 2;
+  readonly version: 3;
   readonly endpoint: string;
   readonly bucket: string;
   readonly key: string;
   readonly source: SourceIdentity;
   readonly partSize: number;
-  /** Plaintext bytes per chunk; absent in journals written before `put --chunk-size` existed (then 64 KiB). */
-  readonly chunkSize?: number;
+  /** Plaintext bytes per chunk. */
+  readonly chunkSize: number;
   /** S3's id of the upload, so `--restart` can abort it even when its token no longer opens. */
   readonly uploadId: string;
   readonly resumeToken: string;
@@ -29,6 +37,8 @@ export interface UploadJournal {
   readonly parts: number[];
   /** With `--verify-source` only: part number → `upload.partDigest` of the part's plaintext (hex). */
   readonly partDigests?: Record<string, string>;
+  /** The upload's data key, sealed under the journal key ({@link JournalKey.seal}, {@link sealBinding}). */
+  readonly dataKey: string;
 }
 
 /** The command's own destination and source, which a journal must name exactly. */
@@ -40,16 +50,23 @@ export interface JournalTarget {
 }
 
 /**
- * A journal as found on disk: none; `outdated` (written by a version that
- * kept unkeyed plaintext hashes, which resume no longer trusts); `invalid`
- * (unreadable, misshapen, or naming another destination or source: it was
- * altered, since its file name is derived from exactly those); or `found`.
+ * A journal as found on disk: none; `outdated` (written by an older version:
+ * one that kept unkeyed plaintext hashes, or one that kept no data key and
+ * resumed by unwrapping it); `invalid` (unreadable, misshapen, naming another
+ * destination or source — its file name is derived from exactly those —,
+ * without its key file, or failing its MAC: it was altered); or `found`, with
+ * its key and the upload's data key, unsealed.
  */
 export type JournalRead =
   | { readonly state: 'none' }
   | { readonly state: 'outdated'; readonly uploadId?: string }
   | { readonly state: 'invalid'; readonly reason: string }
-  | { readonly state: 'found'; readonly journal: UploadJournal };
+  | {
+      readonly state: 'found';
+      readonly journal: UploadJournal;
+      readonly journalKey: JournalKey;
+      readonly dataKey: Uint8Array;
+    };
 
 /** Where journals live: --state-dir, $ENCRYPTED_STREAM_STATE_DIR, $XDG_STATE_HOME/encrypted-stream or ~/.local/state/encrypted-stream. */
 export function stateDirectory(flag: string | undefined): string {
@@ -60,7 +77,7 @@ export function stateDirectory(flag: string | undefined): string {
   );
 }
 
-/** The journal file for one (endpoint, bucket, key, source path). */
+/** The journal file for one (endpoint, bucket, key, source path); its key file is {@link journalKeyPath}. */
 export function journalPath(directory: string, target: JournalTarget): string {
   const id = createHash('sha256')
     .update(JSON.stringify([target.endpoint, target.bucket, target.key, target.sourcePath]))
@@ -69,9 +86,28 @@ export function journalPath(directory: string, target: JournalTarget): string {
   return join(directory, `upload-${id}.json`);
 }
 
+/** The key file of the journal at `journalFile`: `upload-ID.key` beside `upload-ID.json`. */
+export function journalKeyPath(journalFile: string): string {
+  return journalFile.replace(/\.json$/, '.key');
+}
+
+/** What the sealed data key is bound to: the journal's destination, source path and upload. */
+export function sealBinding(
+  journal: Pick<UploadJournal, 'endpoint' | 'bucket' | 'key' | 'source' | 'uploadId'>,
+): string {
+  return canonicalJson([
+    'encrypted-stream cli journal v3',
+    journal.endpoint,
+    journal.bucket,
+    journal.key,
+    journal.source.path,
+    journal.uploadId,
+  ]);
+}
+
 const isPartNumber = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 1;
 
-/** Why `value` is not a version-2 journal for `target`, or undefined when it is one. */
+/** Why `value` is not a version-3 journal for `target`, or undefined when it is one. */
 function defect(value: Record<string, unknown>, target: JournalTarget): string | undefined {
   for (const field of ['endpoint', 'bucket', 'key'] as const) {
     if (value[field] !== target[field]) return `it names another ${field}`;
@@ -79,7 +115,7 @@ function defect(value: Record<string, unknown>, target: JournalTarget): string |
   if (!isSourceIdentity(value.source)) return 'its source is malformed';
   if (value.source.path !== target.sourcePath) return 'it names another source file';
   if (!isPartNumber(value.partSize)) return 'its part size is malformed';
-  if (value.chunkSize !== undefined && !isPartNumber(value.chunkSize)) return 'its chunk size is malformed';
+  if (!isPartNumber(value.chunkSize)) return 'its chunk size is malformed';
   if (typeof value.uploadId !== 'string') return 'its upload id is missing';
   if (typeof value.resumeToken !== 'string') return 'its resume token is missing';
   if (!Array.isArray(value.parts) || !value.parts.every(isPartNumber)) return 'its part list is malformed';
@@ -88,10 +124,15 @@ function defect(value: Record<string, unknown>, target: JournalTarget): string |
     if (typeof digests !== 'object' || digests === null) return 'its part digests are malformed';
     if (!Object.values(digests).every((d) => typeof d === 'string')) return 'its part digests are malformed';
   }
+  if (typeof value.dataKey !== 'string') return 'its sealed data key is missing';
   return undefined;
 }
 
-/** Reads and checks the journal at `path` against the command's destination and source. */
+/**
+ * Reads and checks the journal at `path` against the command's destination
+ * and source, then against its key file: the MAC over every field, and the
+ * sealed data key.
+ */
 export async function readJournal(path: string, target: JournalTarget): Promise<JournalRead> {
   let text: string;
   try {
@@ -107,14 +148,27 @@ export async function readJournal(path: string, target: JournalTarget): Promise<
   } catch {
     return { state: 'invalid', reason: 'it is not valid JSON' }; // written by rename, never half-written
   }
-  if (value.version === 1) {
-    const uploadId = legacyUploadId(value.resumeToken);
-    return { state: 'outdated', ...(uploadId === undefined ? {} : { uploadId }) };
+  if (value.version === 1 || value.version === 2) {
+    // Version 2 kept no data key (resume unwrapped it with the keyring) and had no MAC of its own.
+    const uploadId = value.version === 2 ? value.uploadId : legacyUploadId(value.resumeToken);
+    return { state: 'outdated', ...(typeof uploadId === 'string' ? { uploadId } : {}) };
   }
-  if (value.version !== 2)
+  if (value.version !== 3)
     return { state: 'invalid', reason: `its version ${JSON.stringify(value.version)} is unknown` };
   const why = defect(value, target);
-  return why ? { state: 'invalid', reason: why } : { state: 'found', journal: value as unknown as UploadJournal };
+  if (why) return { state: 'invalid', reason: why };
+  const keyFile = journalKeyPath(path);
+  const journalKey = await JournalKey.read(keyFile);
+  if (journalKey === 'missing') return { state: 'invalid', reason: `its key file ${keyFile} is missing` };
+  if (!(journalKey instanceof JournalKey)) return { state: 'invalid', reason: journalKey.invalid };
+  const { mac, ...fields } = value;
+  if (!journalKey.verify(fields, mac)) {
+    return { state: 'invalid', reason: 'it failed authentication under its key file (edited, or not written with it)' };
+  }
+  const journal = fields as unknown as UploadJournal;
+  const dataKey = journalKey.open(journal.dataKey, sealBinding(journal));
+  if (!dataKey) return { state: 'invalid', reason: 'its sealed data key does not open' };
+  return { state: 'found', journal, journalKey, dataKey };
 }
 
 /**
@@ -132,15 +186,19 @@ function legacyUploadId(token: unknown): string | undefined {
   }
 }
 
-/** Writes a journal atomically (temp file + rename), mode 0600. */
-export async function writeJournal(path: string, journal: UploadJournal): Promise<void> {
+/** Writes a journal with its MAC under `journalKey`, atomically (temp file + rename), mode 0600. */
+export async function writeJournal(path: string, journal: UploadJournal, journalKey: JournalKey): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
   const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temp, JSON.stringify(journal), { mode: 0o600 });
+  await writeFile(temp, JSON.stringify({ ...journal, mac: journalKey.mac(journal) }), { mode: 0o600 });
   await rename(temp, path);
 }
 
-/** Removes a journal once its upload completed or was abandoned. */
+/**
+ * Removes a journal and then its key file, once its upload completed or was
+ * abandoned: the data key it sealed can no longer be recovered from any copy.
+ */
 export async function removeJournal(path: string): Promise<void> {
   await unlink(path).catch(() => {});
+  await JournalKey.remove(journalKeyPath(path));
 }

@@ -1,17 +1,18 @@
 /**
  * put of a file interrupted (SIGKILL, Ctrl-C) and resumed by running the same
  * command again; a changed source, an outdated journal and an altered one are
- * refused. The built binary against the real S3 server, through a
+ * refused (the journal and its key file, helpers/journal.ts). The built binary against the real S3 server, through a
  * pass-through proxy that holds each UploadPart a little, so the upload is
  * reliably interrupted mid-way on any machine.
  */
 import {
   appendFileSync,
+  chmodSync,
   closeSync,
   existsSync,
   openSync,
-  readdirSync,
   readFileSync,
+  renameSync,
   statSync,
   utimesSync,
   writeFileSync,
@@ -22,18 +23,17 @@ import { HeadObjectCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { EncryptedMultipartUpload } from '@encrypted-stream/s3';
 import { listOpenUploads as openUploads, s3Settings, useBucket } from '@encrypted-stream/test-support';
 import { loadKeyring } from '../src/keyring-file';
-import {
-  type CliResult,
-  EXIT,
-  expectExit,
-  expectOk,
-  expectOneLineError,
-  jsonOf,
-  type RunOptions,
-  run,
-  start,
-} from './helpers/cli';
+import { EXIT, expectExit, expectOk, expectOneLineError, jsonOf, run, start } from './helpers/cli';
 import { randomData, sha256, useTempDir } from './helpers/files';
+import {
+  editJournal,
+  interruptAfterParts,
+  type Journal,
+  recordedParts,
+  stateFiles,
+  tamperJournal,
+  theJournal,
+} from './helpers/journal';
 import { s3Flags } from './helpers/s3';
 import { type SlowProxy, startSlowProxy } from './helpers/slow-proxy';
 
@@ -81,55 +81,6 @@ const putArgs = (file: string, key: string, stateDir: string, ...extra: string[]
   ...extra,
 ];
 
-/** The journal as the CLI writes it (version 2). */
-interface Journal {
-  version: number;
-  endpoint: string;
-  bucket: string;
-  key: string;
-  source: { path: string; size: string; mtimeNs: string; ctimeNs: string; ino: string; dev: string };
-  partSize: number;
-  chunkSize?: number;
-  uploadId: string;
-  resumeToken: string;
-  parts: number[];
-  partDigests?: Record<string, string>;
-}
-
-/** The journals in a state directory (the CLI names them upload-HASH.json). */
-function journals(stateDir: string): { file: string; journal: Journal }[] {
-  let names: string[];
-  try {
-    names = readdirSync(stateDir);
-  } catch {
-    return [];
-  }
-  return names
-    .filter((name) => /^upload-[0-9a-f]+\.json$/.test(name))
-    .flatMap((name) => {
-      try {
-        return [{ file: join(stateDir, name), journal: JSON.parse(readFileSync(join(stateDir, name), 'utf8')) }];
-      } catch {
-        return []; // replaced while reading
-      }
-    });
-}
-
-const recordedParts = (stateDir: string) => Math.max(0, ...journals(stateDir).map((j) => j.journal.parts.length));
-
-/** The only journal in `stateDir`. */
-function theJournal(stateDir: string): { file: string; journal: Journal } {
-  const found = journals(stateDir);
-  expect(found).toHaveLength(1);
-  return found[0]!;
-}
-
-/** Rewrites the journal in `stateDir` (as an editor, or another program, would). */
-function editJournal(stateDir: string, change: (journal: Journal) => object): void {
-  const { file, journal } = theJournal(stateDir);
-  writeFileSync(file, JSON.stringify(change(structuredClone(journal))), { mode: 0o600 });
-}
-
 /** The identity fields of `file` as the CLI records them (bigint stat, decimal strings). */
 function identityOf(file: string): Pick<Journal['source'], 'size' | 'mtimeNs' | 'ctimeNs' | 'ino' | 'dev'> {
   const s = statSync(file, { bigint: true });
@@ -150,34 +101,6 @@ function editInPlace(file: string, contents: Buffer, offset: number, length: num
   writeSync(fd, changed, offset, length, offset);
   closeSync(fd);
   return changed;
-}
-
-/**
- * Starts `args`, waits until the journal records `parts` parts S3 acknowledged,
- * then sends `signal`. Fails if the upload finished first.
- */
-async function interruptAfterParts(
-  args: string[],
-  stateDir: string,
-  parts: number,
-  signal: NodeJS.Signals,
-  options: RunOptions = {},
-): Promise<CliResult> {
-  const running = start(args, options);
-  let finished: CliResult | undefined;
-  void running.done.then((result) => {
-    finished = result;
-  });
-  const deadline = Date.now() + 60_000;
-  while (!finished && recordedParts(stateDir) < parts) {
-    if (Date.now() > deadline) throw new Error(`no ${parts} parts recorded in ${stateDir} within 60 s`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  if (finished) {
-    throw new Error(`the upload ended before it could be interrupted: exit ${finished.code}\n${finished.stderr}`);
-  }
-  running.child.kill(signal);
-  return running.done;
 }
 
 /** Downloads `key` (straight from the server) and compares it with `expected`. */
@@ -212,16 +135,19 @@ test('SIGKILL mid-upload, then the same command again resumes: partsResumed > 0,
   expect(await partsStored(key)).toBeGreaterThanOrEqual(3);
   const saved = theJournal(state);
   expect(statSync(saved.file).mode & 0o777).toBe(0o600);
-  expect(saved.journal).toMatchObject({ version: 2, bucket: bucket.name, key, partSize: 5 * MiB, chunkSize: 65536 });
+  expect(saved.journal).toMatchObject({ version: 3, bucket: bucket.name, key, partSize: 5 * MiB, chunkSize: 65536 });
   expect(saved.journal.source).toEqual({ path: file, ...identityOf(file) });
   // Source identity and part numbers only: no digest of the plaintext at all (no --verify-source),
-  // and never the master key (the resume token holds the wrapped data key).
+  // and never the master key (the resume token holds the wrapped data key; the journal the data key,
+  // sealed under its key file, 32 random bytes beside it, 0600 too).
   expect(Object.keys(saved.journal).sort()).toEqual(
     [
       'bucket',
       'chunkSize',
+      'dataKey',
       'endpoint',
       'key',
+      'mac',
       'parts',
       'partSize',
       'resumeToken',
@@ -230,6 +156,9 @@ test('SIGKILL mid-upload, then the same command again resumes: partsResumed > 0,
       'version',
     ].sort(),
   );
+  expect(Buffer.from(saved.journal.dataKey, 'base64url')).toHaveLength(12 + 32 + 16);
+  expect(statSync(saved.keyFile).mode & 0o777).toBe(0o600);
+  expect(readFileSync(saved.keyFile)).toHaveLength(32);
   const text = readFileSync(saved.file, 'utf8');
   for (let n = 1; n <= 3; n++) expect(text).not.toContain(sha256(data.subarray((n - 1) * 5 * MiB, n * 5 * MiB)));
   const masterKey = Object.values(JSON.parse(readFileSync(keyring, 'utf8')).keys)[0] as string;
@@ -243,7 +172,7 @@ test('SIGKILL mid-upload, then the same command again resumes: partsResumed > 0,
 
   await expectObject(key, data);
   expect(await openUploads(bucket.client, bucket.name)).toEqual([]);
-  expect(journals(state)).toEqual([]);
+  expect(stateFiles(state)).toEqual([]); // the journal and its key file
   // The object records its plaintext size (authenticated in the header).
   expect(jsonOf(await run(['head', url(key), '-k', keyring, ...s3Flags(), '--json']))).toMatchObject({
     plaintextBytes: SIZE,
@@ -293,7 +222,7 @@ test('a source changed since the interruption is refused (exit 6); --restart sta
   expect(restarted).toMatchObject({ plaintextBytes: SIZE, parts: PARTS, partsUploaded: PARTS, partsResumed: 0 });
   await expectObject(key, changed);
   expect(await openUploads(bucket.client, bucket.name)).toEqual([]); // the old upload was aborted
-  expect(journals(state)).toEqual([]);
+  expect(stateFiles(state)).toEqual([]);
 });
 
 test('a source written to during the upload: not completed (exit 6), the upload kept for --restart', async () => {
@@ -366,7 +295,7 @@ test('--verify-source keeps keyed part digests and re-checks them on resume', as
   expect(resumed.partsResumed).toBeGreaterThanOrEqual(3);
   await expectObject(key, original);
   expect(changed.equals(original)).toBe(false);
-  expect(journals(state)).toEqual([]);
+  expect(stateFiles(state)).toEqual([]);
 });
 
 test('a rerun with another part or chunk size is refused (exit 2), the old parts kept; --restart starts over with it', async () => {
@@ -419,7 +348,7 @@ test('a rerun with another part or chunk size is refused (exit 2), the old parts
   expect(restarted).toMatchObject({ plaintextBytes: SIZE, parts: 10, partsUploaded: 10, partsResumed: 0 });
   await expectObject(key, data);
   expect(await openUploads(bucket.client, bucket.name)).toEqual([]); // the 5 MiB upload was aborted
-  expect(journals(state)).toEqual([]);
+  expect(stateFiles(state)).toEqual([]);
 });
 
 describe('a journal that was altered is refused (exit 4): nothing is uploaded anywhere', () => {
@@ -429,8 +358,9 @@ describe('a journal that was altered is refused (exit 4): nothing is uploaded an
   let state: string;
   let data: Buffer;
   let original: Journal;
-
   let journalFile: string;
+  let keyFile: string;
+  let journalKey: Buffer;
 
   beforeAll(async () => {
     file = path('altered.bin');
@@ -438,12 +368,17 @@ describe('a journal that was altered is refused (exit 4): nothing is uploaded an
     data = randomData(SIZE);
     writeFileSync(file, data);
     await interruptAfterParts(putArgs(file, key, state), state, 3, 'SIGKILL');
-    ({ file: journalFile, journal: original } = theJournal(state));
+    ({ file: journalFile, keyFile, journal: original } = theJournal(state));
+    journalKey = readFileSync(keyFile);
   });
 
-  // Each test alters the journal; the next starts from the original (unless the upload completed).
+  // Each test alters the journal or its key file; the next starts from the originals (unless the upload completed).
   afterEach(() => {
-    if (existsSync(journalFile)) writeFileSync(journalFile, JSON.stringify(original), { mode: 0o600 });
+    if (existsSync(journalFile)) {
+      writeFileSync(journalFile, JSON.stringify(original), { mode: 0o600 });
+      writeFileSync(keyFile, journalKey, { mode: 0o600 });
+      chmodSync(keyFile, 0o600);
+    }
   });
 
   /** Runs the put again and expects the refusal, with nothing written to either key. */
@@ -459,6 +394,37 @@ describe('a journal that was altered is refused (exit 4): nothing is uploaded an
   const tokenFields = (token: string) => JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   const tokenOf = (fields: object) => Buffer.from(JSON.stringify(fields)).toString('base64url');
 
+  test('any field edited without its key file: the MAC fails', async () => {
+    const failed =
+      /resume journal .* is not valid: it failed authentication under its key file .*nothing was uploaded.*--restart/;
+    const edits: ((j: Journal) => object)[] = [
+      (j) => ({ ...j, parts: [...j.parts, 12] }), // a part never uploaded, to be skipped
+      (j) => ({ ...j, source: { ...j.source, mtimeNs: '1' } }), // another version of the source
+      (j) => ({ ...j, partDigests: {} }),
+      (j) => ({ ...j, dataKey: Buffer.alloc(60).toString('base64url') }),
+      (j) => ({ ...j, extra: true }),
+      ({ mac: _mac, ...j }) => j,
+    ];
+    for (const edit of edits) {
+      tamperJournal(state, edit);
+      await expectRefused(failed);
+    }
+  });
+
+  test('its key file missing, readable by others, or another one', async () => {
+    renameSync(keyFile, `${keyFile}.away`);
+    await expectRefused(/is not valid: its key file \S+\.key is missing/);
+    renameSync(`${keyFile}.away`, keyFile);
+    chmodSync(keyFile, 0o644);
+    await expectRefused(/is not valid: its key file \S+ is not a file that only its owner can access/);
+    chmodSync(keyFile, 0o600);
+    writeFileSync(keyFile, randomData(32));
+    await expectRefused(/is not valid: it failed authentication under its key file/);
+    writeFileSync(keyFile, randomData(31));
+    await expectRefused(/is not valid: its key file \S+ is not 32 bytes/);
+  });
+
+  // From here the attacker holds the key file too (editJournal re-authenticates): the checks behind the MAC.
   test("the journal's destination edited", async () => {
     editJournal(state, (j) => ({ ...j, key: elsewhere }));
     await expectRefused(/resume journal .* is not valid: it names another key; nothing was uploaded.*--restart/);
@@ -471,12 +437,14 @@ describe('a journal that was altered is refused (exit 4): nothing is uploaded an
     await expectRefused(/is not valid: its resume token does not authenticate for this destination/);
   });
 
-  test("the token's upload id edited (its MAC no longer holds)", async () => {
+  test("the token's upload id edited (its MAC no longer holds); the journal's (its data key no longer opens)", async () => {
     editJournal(state, (j) => {
       const fields = tokenFields(j.resumeToken);
-      return { ...j, uploadId: `${fields.u}x`, resumeToken: tokenOf({ ...fields, u: `${fields.u}x` }) };
+      return { ...j, resumeToken: tokenOf({ ...fields, u: `${fields.u}x` }) };
     });
     await expectRefused(/is not valid: its resume token does not authenticate/);
+    editJournal(state, (j) => ({ ...j, uploadId: `${j.uploadId}x` }));
+    await expectRefused(/is not valid: its sealed data key does not open/);
   });
 
   test('a genuine token of another upload (to another key) swapped in', async () => {
@@ -486,7 +454,8 @@ describe('a journal that was altered is refused (exit 4): nothing is uploaded an
       { keyring: await loadKeyring(keyring), partSize: 5 * MiB, plaintextSize: SIZE },
     );
     try {
-      editJournal(state, (j) => ({ ...j, uploadId: other.uploadId, resumeToken: other.resumeToken }));
+      // The journal's data key is not that upload's: its header's key commitment refuses it.
+      editJournal(state, (j) => ({ ...j, resumeToken: other.resumeToken }));
       await expectRefused(/is not valid: its resume token does not authenticate for this destination/);
       const listed = await bucket.client.send(
         new ListPartsCommand({ Bucket: bucket.name, Key: elsewhere, UploadId: other.uploadId }),
@@ -498,10 +467,10 @@ describe('a journal that was altered is refused (exit 4): nothing is uploaded an
   });
 
   test('not JSON, or an unknown version', async () => {
-    writeFileSync(journalFile, '{"version":2,');
+    writeFileSync(journalFile, '{"version":3,');
     await expectRefused(/is not valid: it is not valid JSON/);
-    writeFileSync(journalFile, JSON.stringify({ ...original, version: 3 }));
-    await expectRefused(/is not valid: its version 3 is unknown/);
+    writeFileSync(journalFile, JSON.stringify({ ...original, version: 4 }));
+    await expectRefused(/is not valid: its version 4 is unknown/);
   });
 
   test('once restored, the same command resumes; refusals lost nothing', async () => {
@@ -510,18 +479,25 @@ describe('a journal that was altered is refused (exit 4): nothing is uploaded an
     expect(resumed.partsResumed).toBeGreaterThanOrEqual(3);
     await expectObject(key, data);
     expect(existsSync(journalFile)).toBe(false);
+    expect(existsSync(keyFile)).toBe(false);
   });
 });
 
-test('a journal from an older version (plaintext hashes) is not trusted: exit 6; --restart aborts it', async () => {
+test('a journal from an older version (no data key; plaintext hashes) is not trusted: exit 6; --restart aborts it', async () => {
   const key = 'outdated/backup.bin';
   const file = path('outdated.bin');
   const state = path('state-outdated');
   const data = randomData(SIZE);
   writeFileSync(file, data);
   await interruptAfterParts(putArgs(file, key, state), state, 3, 'SIGKILL');
+  const { file: journalFile, keyFile, journal } = theJournal(state);
+  const outdated =
+    /recorded by an older encrypted-stream, whose journal resume no longer trusts; not resuming it \(use --restart/;
+  // What version 2 wrote: no data key (resume unwrapped it with the keyring), no MAC of its own.
+  const { dataKey: _dataKey, mac: _mac, ...version2 } = journal;
+  writeFileSync(journalFile, JSON.stringify({ ...version2, version: 2 }), { mode: 0o600 });
+  expectOneLineError(await run(putArgs(file, key, state)), EXIT.SOURCE_CHANGED, outdated);
   // What version 1 wrote: an unkeyed SHA-256 of every part's plaintext, a token without a MAC.
-  const { file: journalFile, journal } = theJournal(state);
   const fields = JSON.parse(Buffer.from(journal.resumeToken, 'base64url').toString('utf8'));
   const legacyToken = Buffer.from(
     JSON.stringify({ v: 1, b: fields.b, k: fields.k, u: fields.u, p: fields.p, h: fields.h }),
@@ -543,11 +519,7 @@ test('a journal from an older version (plaintext hashes) is not trusted: exit 6;
     }),
     { mode: 0o600 },
   );
-  expectOneLineError(
-    await run(putArgs(file, key, state)),
-    EXIT.SOURCE_CHANGED,
-    /recorded by an older encrypted-stream, whose journal resume no longer trusts; not resuming it \(use --restart/,
-  );
+  expectOneLineError(await run(putArgs(file, key, state)), EXIT.SOURCE_CHANGED, outdated);
   expect(await openUploads(bucket.client, bucket.name)).toEqual([expect.objectContaining({ Key: key })]);
 
   proxy.partDelayMs = 0;
@@ -555,6 +527,8 @@ test('a journal from an older version (plaintext hashes) is not trusted: exit 6;
   expect(restarted).toMatchObject({ partsUploaded: PARTS, partsResumed: 0 });
   await expectObject(key, data);
   expect(await openUploads(bucket.client, bucket.name)).toEqual([]); // the old upload, found by its id, was aborted
+  expect(existsSync(keyFile)).toBe(false);
+  expect(stateFiles(state)).toEqual([]);
 });
 
 test.each(['SIGINT', 'SIGTERM'] as const)(
@@ -581,7 +555,7 @@ test.each(['SIGINT', 'SIGTERM'] as const)(
     expect(again.partsResumed).toBeGreaterThanOrEqual(2);
     await expectObject(key, data);
     expect(await openUploads(bucket.client, bucket.name)).toEqual([]);
-    expect(journals(state)).toEqual([]);
+    expect(stateFiles(state)).toEqual([]);
   },
 );
 

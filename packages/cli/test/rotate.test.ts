@@ -67,6 +67,7 @@ test('rotate re-wraps every object under the new primary key; only the new key i
     bucket: bucket.name,
     prefix: '',
     primaryKeyId: 'new-key',
+    keyringType: 'keyring',
     rotated: 2,
     alreadyCurrent: 0,
     notEncrypted: 0,

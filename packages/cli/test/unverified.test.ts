@@ -53,7 +53,9 @@ describe('head', () => {
     expectOk(human);
     const lines = human.stdout.toString().split('\n');
     expect(lines[0]).toBe(url('docs/a'));
-    expect(lines[1]).toMatch(/^ {2}UNVERIFIED: no keyring \(--keyring or \$ENCRYPTED_STREAM_KEYRING\)/);
+    expect(lines[1]).toMatch(
+      /^ {2}UNVERIFIED: no keyring \(--keyring, --identity, --kms-key-id… or \$ENCRYPTED_STREAM_KEYRING\)/,
+    );
     expect(human.stdout.toString()).toMatch(/plaintext size +1000 bytes \(0\.98 KiB\), recorded in the header\n/);
     expect(human.stdout.toString()).not.toMatch(/, authenticated in the header/);
     expect(human.stdout.toString()).toMatch(/context +unknown \(needs the keyring\)/);
@@ -108,7 +110,7 @@ describe('ls', () => {
       `${'1000'.padStart(14)}  encrypted (${KEY_ID}, unverified)  docs/a\n${'6'.padStart(14)}  plaintext   docs/plain.txt\n`,
     );
     expect(human.stderr).toBe(
-      "encrypted-stream: no keyring (--keyring or $ENCRYPTED_STREAM_KEYRING): the sizes and key ids above are what each object's metadata claims, unverified\n",
+      "encrypted-stream: no keyring (--keyring, --identity, --kms-key-id… or $ENCRYPTED_STREAM_KEYRING): the sizes and key ids above are what each object's metadata claims, unverified\n",
     );
     const json = await bare(['ls', url('docs/'), '--json']);
     expect(json.stderr).toBe('');

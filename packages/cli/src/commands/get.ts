@@ -19,6 +19,7 @@ export const get: Command = {
     'once every byte authenticated; a failure leaves nothing behind. --range is one ranged request for',
     'only the chunks it needs; a range reaching the end of the object also authenticates its final chunk.',
   ],
+  keyrings: true,
   options: {
     range: {
       type: 'string',

@@ -17,6 +17,7 @@ export const head: Command = {
     'Without one, head shows what the object metadata says, marked UNVERIFIED ("verified": false in',
     '--json): anyone who can write to the bucket can make it say anything.',
   ],
+  keyrings: true,
   options: {},
   examples: [
     'encrypted-stream head s3://bucket/backups/backup.tar',
@@ -25,7 +26,7 @@ export const head: Command = {
   async run(context, args) {
     if (args.length !== 1) throw usageError('head needs one s3://bucket/key');
     const { bucket, key } = parseS3Url(args[0] as string);
-    const keyring = context.hasKeyring ? await context.keyring() : undefined;
+    const keyring = context.hasKeyring ? await context.reader() : undefined;
     const info = await describeObject(await context.plainClient(), bucket, key);
     if (!info.encrypted) {
       context.report(

@@ -14,6 +14,7 @@ export const encrypt: Command = {
   name: 'encrypt',
   usage: 'encrypt [IN|-] [-o OUT|-] [--chunk-size 64KiB]',
   summary: 'encrypt a file or stdin (self-contained format)',
+  keyrings: true,
   help: [
     'Writes the self-contained format (header, key block, chunks; FORMAT.md). A file to a file records',
     'its plaintext size; stdin records none. A file output appears only when complete.',
@@ -36,7 +37,7 @@ export const encrypt: Command = {
     const output = stringOption(values, 'output') ?? '-';
     const chunkText = stringOption(values, 'chunk-size');
     const chunkSize = chunkText ? parseSize(chunkText, '--chunk-size') : undefined;
-    const keyring = await context.keyring();
+    const { keyring } = await (await context.keyrings()).writer('encrypt');
     const source = await openInput(input, process.stdin, output !== '-');
     const progress = new Progress('encrypt', source.size, context.showProgress && output !== '-');
     try {
@@ -72,6 +73,7 @@ export const decrypt: Command = {
   name: 'decrypt',
   usage: 'decrypt [IN|-] [-o OUT|-] [--range a-b|a-|-n]',
   summary: 'decrypt a file or stdin; --range reads only the chunks it needs',
+  keyrings: true,
   help: [
     'A file output appears only once every byte authenticated. --range (files only) reads and',
     'authenticates only the chunks holding the range.',
@@ -95,7 +97,7 @@ export const decrypt: Command = {
     const rangeText = stringOption(values, 'range');
     if (rangeText !== undefined && input === '-') throw usageError('--range needs a file, not stdin');
     const range = rangeText === undefined ? undefined : parseRangeArgument(rangeText); // before the keyring is read
-    const keyring = await context.keyring();
+    const keyring = await context.reader();
     if (range !== undefined) {
       const file = await openEncryptedFile(input, { keyring });
       try {

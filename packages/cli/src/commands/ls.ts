@@ -8,7 +8,7 @@ import { describeObject } from './object-description';
 import { listAllObjects } from './object-listing';
 import { verifyHeader } from './verify-header';
 
-const UNVERIFIED_LISTING = `no keyring (--keyring or $${KEYRING_ENV}): the sizes and key ids above are what each object's metadata claims, unverified`;
+const UNVERIFIED_LISTING = `no keyring (--keyring, --identity, --kms-key-id… or $${KEYRING_ENV}): the sizes and key ids above are what each object's metadata claims, unverified`;
 
 /** `ls`: objects under a prefix with plaintext sizes and whether each is encrypted. */
 export const ls: Command = {
@@ -21,12 +21,13 @@ export const ls: Command = {
     'tampering, 3 for a key the keyring lacks). Without a keyring ls shows what the metadata says,',
     'each row marked unverified ("verified": false in --json), and says so on stderr.',
   ],
+  keyrings: true,
   options: {},
   examples: ['encrypted-stream ls s3://bucket/backups/', 'encrypted-stream ls s3://bucket --json'],
   async run(context, args) {
     if (args.length !== 1) throw usageError('ls needs one s3://bucket/prefix');
     const { bucket, key: prefix } = parseS3Url(args[0] as string, true);
-    const keyring = context.hasKeyring ? await context.keyring() : undefined;
+    const keyring = context.hasKeyring ? await context.reader() : undefined;
     const plain = await context.plainClient();
     const objects = await listAllObjects(plain, bucket, prefix);
     let failed: DescribedError | undefined;

@@ -38,6 +38,7 @@ export const put: Command = {
     'exit 6, use --restart.',
     'Journals: --state-dir, $ENCRYPTED_STREAM_STATE_DIR, else $XDG_STATE_HOME or ~/.local/state/encrypted-stream.',
   ],
+  keyrings: true,
   options: {
     'part-size': {
       type: 'string',
@@ -90,7 +91,7 @@ export const put: Command = {
       const partSize = file
         ? partSizeFor(file.size, requested, chunkSize, path)
         : (requested ?? Math.max(DEFAULT_PUT_PART_SIZE, chunkSize));
-      const keyring = await context.keyring();
+      const { keyring, keyId } = await (await context.keyrings()).writer('put');
       const plain = await context.plainClient();
       const encrypting = async () => (await context.encryptingClient({ keyring, chunkSize })).encrypted;
       const interrupt = interruptible();
@@ -99,6 +100,7 @@ export const put: Command = {
         plain,
         encrypting,
         keyring,
+        keyId,
         bucket,
         key,
         layout: { partSize, chunkSize },

@@ -49,6 +49,7 @@ export const serve: Command = {
   summary:
     'serve decrypted objects over HTTP with byte ranges (for browsers and media players); only to loopback, ' +
     '--host and --allow-host names',
+  keyrings: true,
   help: [
     'Every client range is one ranged S3 request; a chunk that fails authentication mid-response cuts the',
     'connection. Answers only requests whose Host names it (loopback, --host, --allow-host): others get',

@@ -1,9 +1,9 @@
-import { ErrorCode, type LocalKeyring, openStreamCipher } from '@encrypted-stream/codec';
+import { ErrorCode, type Keyring, openStreamCipher } from '@encrypted-stream/codec';
 import type { EncryptionHeader } from '@encrypted-stream/codec/low-level';
 import { KEYRING_ENV } from '../keyring-file';
 
 /** Said in every human report made without a keyring. */
-export const UNVERIFIED_NOTE = `UNVERIFIED: no keyring (--keyring or $${KEYRING_ENV}): this is what the metadata claims, not authenticated`;
+export const UNVERIFIED_NOTE = `UNVERIFIED: no keyring (--keyring, --identity, --kms-key-id… or $${KEYRING_ENV}): this is what the metadata claims, not authenticated`;
 
 /** Said when the key unwraps but the header's context is not one the CLI knows. */
 export const CUSTOM_CONTEXT_NOTE =
@@ -21,7 +21,7 @@ export type ContextBinding = 'none' | 'location' | 'custom';
  */
 export async function verifyHeader(
   header: EncryptionHeader,
-  keyring: LocalKeyring,
+  keyring: Keyring,
   bucket: string,
   key: string,
 ): Promise<ContextBinding> {

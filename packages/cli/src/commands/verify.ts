@@ -14,6 +14,7 @@ export const verify: Command = {
     'Reads and authenticates every byte of each object, writing nothing; lists OK or FAIL per object and',
     'exits with the failure code (4 for tampering wins over any other) if any failed.',
   ],
+  keyrings: true,
   options: {},
   examples: ['encrypted-stream verify s3://bucket/backups/backup.tar s3://bucket/backups/older.tar'],
   async run(context, args) {
