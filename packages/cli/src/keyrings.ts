@@ -83,7 +83,8 @@ export class Keyrings {
         keyArns: options.kmsKeyIds,
         discoveryAccounts: options.kmsDiscoveryAccounts,
         endpoint: options.kmsEndpoint,
-        profile: options.kmsProfile ?? options.profile,
+        credentialsProfile: options.kmsProfile,
+        profile: options.profile,
       });
     }
     // Every argument checked: now the files.

@@ -12,6 +12,13 @@ export interface KmsSettings {
   /** `--kms-discovery-account`: `ID` or `PARTITION:ID`. */
   readonly discoveryAccounts: readonly string[];
   readonly endpoint: string | undefined;
+  /**
+   * `--kms-profile`: KMS signs with this profile's credentials (from the
+   * shared config and credentials files, explicitly: not the SDK's default
+   * chain, whose environment variables may hold S3's credentials).
+   */
+  readonly credentialsProfile: string | undefined;
+  /** `--profile`: the S3 client's profile, which KMS also uses without --kms-profile. */
   readonly profile: string | undefined;
 }
 
@@ -109,11 +116,20 @@ export class CliKmsKeyring implements Keyring {
     return this.#byRegion.get(id);
   }
 
-  /** A KMS client for `region`, credentials from --kms-profile / --profile or the SDK's default chain. */
+  /** A KMS client for `region`, credentials from --kms-profile, else as the S3 client's (--profile or the SDK's default chain). */
   #client(region: string): KMSClient {
     silenceSdkNodeVersionWarning();
     const { KMSClient } = require('@aws-sdk/client-kms') as typeof import('@aws-sdk/client-kms');
-    const { endpoint, profile } = this.#settings;
-    return new KMSClient({ region, ...(endpoint ? { endpoint } : {}), ...(profile ? { profile } : {}) });
+    const { endpoint, credentialsProfile, profile } = this.#settings;
+    const credentials = credentialsProfile
+      ? (require('@aws-sdk/credential-provider-ini') as typeof import('@aws-sdk/credential-provider-ini')).fromIni({
+          profile: credentialsProfile,
+        })
+      : undefined;
+    return new KMSClient({
+      region,
+      ...(endpoint ? { endpoint } : {}),
+      ...(credentials ? { credentials } : profile ? { profile } : {}),
+    });
   }
 }
