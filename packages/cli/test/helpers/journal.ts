@@ -7,7 +7,7 @@
  * `mac`, as JSON with every object's keys sorted. Tests use it to play an
  * attacker who holds the key file too (and so can re-authenticate an edit).
  */
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CliResult, type RunOptions, start } from './cli';
@@ -122,4 +122,29 @@ export async function interruptAfterParts(
   }
   running.child.kill(signal);
   return running.done;
+}
+
+/**
+ * The data key a journal keeps, opened with its key file as its description
+ * says (src/journal-key.ts): AES-256-GCM under HKDF-SHA256(key file, no salt,
+ * "encrypted-stream cli journal v3 data key"), `nonce ‖ ciphertext ‖ tag`,
+ * bound to the journal's destination, source path and upload id.
+ */
+export function openSealedDataKey(keyFile: string, journal: Journal): Buffer {
+  const key = Buffer.from(
+    hkdfSync('sha256', readFileSync(keyFile), new Uint8Array(0), 'encrypted-stream cli journal v3 data key', 32),
+  );
+  const sealed = Buffer.from(journal.dataKey, 'base64url');
+  const binding = canonical([
+    'encrypted-stream cli journal v3',
+    journal.endpoint,
+    journal.bucket,
+    journal.key,
+    journal.source.path,
+    journal.uploadId,
+  ]);
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
+  decipher.setAAD(Buffer.from(binding));
+  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+  return Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
 }
