@@ -131,6 +131,10 @@ export class EncryptedMultipartUpload {
   get partSize(): number {
     return this.#state.partSize;
   }
+  /** Plaintext bytes per chunk, from the authenticated header (a journal's record can be checked against it). */
+  get chunkSize(): number {
+    return this.#state.cipher.chunkSize;
+  }
   /** The plaintext size recorded in the header, if one was given to {@link EncryptedMultipartUpload.create}. */
   get plaintextSize(): number | undefined {
     return this.#state.cipher.header.stream.plaintextSize;
