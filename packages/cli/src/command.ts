@@ -6,6 +6,8 @@ export interface OptionHelp {
   readonly type: 'string' | 'boolean';
   readonly short?: string;
   readonly multiple?: boolean;
+  /** Parsed as `multiple` only to refuse a repeat (not "repeatable" in help). */
+  readonly once?: boolean;
   /** The value's placeholder in help, e.g. `SIZE` (string options). */
   readonly value?: string;
   /** One sentence for `--help`. */

@@ -21,7 +21,7 @@ function wrap(text: string, width: number): string[] {
 function optionLines(spec: OptionSpec): string[] {
   const rows = Object.entries(spec).map(([name, o]) => [
     `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`,
-    `${o.description}${o.multiple ? ' (repeatable)' : ''}`,
+    `${o.description}${o.multiple && !o.once ? ' (repeatable)' : ''}`,
   ]);
   const left = Math.max(...rows.map(([flag]) => (flag as string).length)) + 2;
   return rows.flatMap(([flag, description]) =>

@@ -12,6 +12,7 @@ export const KEYRING_OPTIONS: OptionSpec = {
   recipient: {
     type: 'string',
     multiple: true,
+    once: true,
     value: 'RECIPIENT',
     description:
       'wrap new data keys to this X25519 public key (es-pub1…); a host holding only it writes what it cannot read',
@@ -56,8 +57,9 @@ export const KEYRING_OPTIONS: OptionSpec = {
 export const KEYRING_HELP: readonly string[] = [
   'Keyrings: --keyring (a local keyring file), --recipient/--identity (X25519 public/private keys) and',
   '--kms-key-id/--kms-discovery-account (AWS KMS). Writing uses exactly one of the three; reading uses',
-  `every one given, each object's key id naming which. $${KEYRING_ENV} is used only when no keyring`,
-  'option is given. A recipient cannot unwrap: reading with it alone fails (exit 3).',
+  "every one given, each object's key id naming which (no trial decryption).",
+  `$${KEYRING_ENV} is used only when no keyring option is given. A recipient cannot`,
+  'unwrap: reading with it alone fails (exit 3). KMS is called in the region of each key ARN.',
 ];
 
 /** The keyring options as parsed (flags only; the environment variable is looked at when loading). */

@@ -30,6 +30,8 @@ export const get: Command = {
   examples: [
     'encrypted-stream get s3://bucket/backups/backup.tar restored.tar',
     'encrypted-stream get s3://bucket/backups/backup.tar - --range -1048576 | tail -c 100',
+    'encrypted-stream get s3://bucket/backups/backup.tar restored.tar --identity ~/restore.key',
+    'encrypted-stream get s3://bucket/backups/backup.tar restored.tar --kms-discovery-account 111122223333',
   ],
   async run(context, args, values) {
     if (args.length < 1 || args.length > 2)

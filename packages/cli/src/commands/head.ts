@@ -13,7 +13,8 @@ export const head: Command = {
   usage: 'head s3://BUCKET/KEY',
   summary: 'show plaintext size, format, chunk size, key id and context of an object (verified with a keyring)',
   help: [
-    'With a keyring the header is authenticated (one key unwrap, no download) and its context found.',
+    'With a keyring the header is authenticated (one key unwrap, no download; with KMS one Decrypt) and',
+    'its context found; a keyring that cannot unwrap it (a recipient alone) fails (exit 3).',
     'Without one, head shows what the object metadata says, marked UNVERIFIED ("verified": false in',
     '--json): anyone who can write to the bucket can make it say anything.',
   ],
@@ -22,6 +23,7 @@ export const head: Command = {
   examples: [
     'encrypted-stream head s3://bucket/backups/backup.tar',
     'encrypted-stream head s3://bucket/backups/backup.tar --json',
+    'encrypted-stream head s3://bucket/backups/backup.tar --identity ~/restore.key',
   ],
   async run(context, args) {
     if (args.length !== 1) throw usageError('head needs one s3://bucket/key');

@@ -30,6 +30,7 @@ export const encrypt: Command = {
   examples: [
     'encrypted-stream encrypt notes.txt -o notes.txt.es',
     'tar -c dir | encrypted-stream encrypt > dir.tar.es',
+    'tar -c dir | encrypted-stream encrypt --recipient es-pub1… > dir.tar.es',
   ],
   async run(context, args, values) {
     if (args.length > 1) throw usageError('encrypt takes one input');
@@ -89,6 +90,7 @@ export const decrypt: Command = {
   examples: [
     'encrypted-stream decrypt notes.txt.es -o notes.txt',
     'encrypted-stream decrypt video.es --range 1000000-1999999 > piece',
+    'encrypted-stream decrypt dir.tar.es --identity ~/restore.key | tar -x',
   ],
   async run(context, args, values) {
     if (args.length > 1) throw usageError('decrypt takes one input');

@@ -16,7 +16,8 @@ export const ls: Command = {
   usage: 'ls s3://BUCKET[/PREFIX]',
   summary: 'list objects with plaintext sizes and whether each is encrypted (headers verified with a keyring)',
   help: [
-    'One HEAD per object, no download. With a keyring each header is authenticated (one key unwrap):',
+    'One HEAD per object, no download. With a keyring each header is authenticated (one key unwrap;',
+    'with KMS one Decrypt per object):',
     'a header that fails is listed as FAILED and ls exits with its code once all are listed (4 for',
     'tampering, 3 for a key the keyring lacks). Without a keyring ls shows what the metadata says,',
     'each row marked unverified ("verified": false in --json), and says so on stderr.',

@@ -16,7 +16,10 @@ export const verify: Command = {
   ],
   keyrings: true,
   options: {},
-  examples: ['encrypted-stream verify s3://bucket/backups/backup.tar s3://bucket/backups/older.tar'],
+  examples: [
+    'encrypted-stream verify s3://bucket/backups/backup.tar s3://bucket/backups/older.tar',
+    'encrypted-stream verify s3://bucket/backups/backup.tar --identity ~/restore.key --kms-key-id arn:aws:kms:…',
+  ],
   async run(context, args) {
     if (args.length === 0) throw usageError('verify needs at least one s3://bucket/key');
     const targets = args.map((arg) => parseS3Url(arg)); // every usage error before any request

@@ -3,6 +3,7 @@
  */
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RecipientKeyring } from '@encrypted-stream/codec';
 import { EXIT, expectOk, expectOneLineError, jsonOf, run } from '../helpers/cli';
 import { useTempDir } from '../helpers/files';
 
@@ -140,5 +141,88 @@ describe('keygen', () => {
     const encrypted = await run(['encrypt', '-k', other], { input: 'x', env });
     expectOk(encrypted);
     expect(encrypted.stdout.subarray(97, 105).toString()).toBe('flag-key');
+  });
+});
+
+describe('keygen --identity', () => {
+  /** The identities (not comments) of an identity file. */
+  const identitiesIn = (file: string) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('ES-SECRET-KEY-1'));
+
+  test.concurrent('writes a 0600 identity file and prints only its recipient; encrypt to it, decrypt with the file', async () => {
+    const file = path('restore.key');
+    const made = await run(['keygen', '--identity', file]);
+    expectOk(made);
+    const recipient = made.stdout.toString().trim();
+    expect(made.stdout.toString()).toBe(`${recipient}\n`); // the recipient alone on stdout, for $(…)
+    expect(recipient).toMatch(/^es-pub1[02-9ac-hj-np-z]{58}$/);
+    expect(made.stderr).toMatch(/created .*restore\.key \(mode 0600; 1 identity\)/);
+    expect(mode(file)).toBe(0o600);
+    const [identity] = identitiesIn(file);
+    expect(identity).toMatch(/^ES-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}$/);
+    expect(readFileSync(file, 'utf8')).toContain(`# recipient: ${recipient}\n`);
+    expect(await RecipientKeyring.recipientOf(identity as string)).toBe(recipient);
+    expect(made.stdout.toString() + made.stderr).not.toContain(identity as string);
+
+    const plaintext = Buffer.from('to a recipient\n');
+    const encrypted = await run(['encrypt', '--recipient', recipient], { input: plaintext });
+    expectOk(encrypted);
+    const decrypted = await run(['decrypt', '--identity', file], { input: encrypted.stdout });
+    expectOk(decrypted);
+    expect(decrypted.stdout.equals(plaintext)).toBe(true);
+    // The recipient alone unwraps nothing.
+    expectOneLineError(
+      await run(['decrypt', '--recipient', recipient], { input: encrypted.stdout }),
+      EXIT.KEYRING,
+      /ES_UNKNOWN_KEY: this recipient keyring holds no identity/,
+    );
+  });
+
+  test.concurrent('--add appends a new identity (the old ones still unwrap); --json; never overwrites without --add', async () => {
+    const file = path('grow.key');
+    const first = (await run(['keygen', '--identity', file])).stdout.toString().trim();
+    const old = await run(['encrypt', '--recipient', first], { input: 'old' });
+    const before = readFileSync(file);
+    expectOneLineError(await run(['keygen', '--identity', file]), EXIT.KEYRING, /already exists; not overwriting/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+
+    const added = jsonOf<{ identityFile: string; recipient: string; keyId: string; recipients: string[] }>(
+      await run(['keygen', '--identity', file, '--add', '--json']),
+    );
+    expect(added.recipient).not.toBe(first);
+    expect(added.recipients).toEqual([first, added.recipient]);
+    expect(added.keyId).toBe(await RecipientKeyring.keyIdOf(added.recipient));
+    expect(identitiesIn(file)).toHaveLength(2);
+    expect(mode(file)).toBe(0o600);
+    // Both open; with only --identity, encrypt wraps to the last identity.
+    const decryptedOld = await run(['decrypt', '--identity', file], { input: old.stdout });
+    expect(decryptedOld.stdout.toString()).toBe('old');
+    const fresh = await run(['encrypt', '--identity', file], { input: 'new' });
+    expect(fresh.stdout.subarray(97, 97 + 32).toString()).toBe(added.keyId);
+  });
+
+  test.concurrent('refused: an identity file others can read (exit 3), --id, and --keyring with it (exit 2)', async () => {
+    const file = path('open.key');
+    expectOk(await run(['keygen', '--identity', file]));
+    chmodSync(file, 0o644);
+    expectOneLineError(
+      await run(['decrypt', '--identity', file], { input: 'x' }),
+      EXIT.KEYRING,
+      /accessible by other users.*chmod 600/,
+    );
+    expectOneLineError(await run(['keygen', '--identity', file, '--add']), EXIT.KEYRING, /chmod 600/);
+    expect(identitiesIn(file)).toHaveLength(1);
+    expectOneLineError(
+      await run(['keygen', '--identity', path('x.key'), '--id', 'x']),
+      EXIT.USAGE,
+      /--id names keys of a keyring file/,
+    );
+    expectOneLineError(
+      await run(['keygen', '--identity', path('y.key'), '-k', path('y.json')]),
+      EXIT.USAGE,
+      /keygen makes one file: --keyring or --identity/,
+    );
   });
 });

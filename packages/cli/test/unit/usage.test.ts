@@ -218,7 +218,14 @@ describe('help', () => {
     expect(text).toMatch(/size, modification and status-change times \(ns\), inode and device/);
     expect(text).toMatch(/Nothing is hashed unless --verify-source/);
     expect(text).toMatch(/altered or names another destination: exit 4/);
-    expect(text).toMatch(/older version \(plaintext SHA-256 per part\) is not trusted:\s+exit 6, use --restart/);
+    expect(text).toMatch(
+      /older version \(no data key, or plaintext SHA-256 per part\) is\s+not trusted: exit 6, use --restart/,
+    );
+    expect(text).toMatch(/The journal \(0600\) keeps the upload's data key, sealed under a key file of its own/);
+    expect(text).toMatch(
+      /a host that can wrap but not unwrap \(--recipient alone, or KMS Encrypt without\s+Decrypt\) resumes its own uploads/,
+    );
+    expect(text).toMatch(/A rerun with another keyring than the\s+upload's .* is refused \(exit 2\)/);
   });
 
   test('no arguments at all: the help text, exit 2', async () => {
@@ -247,7 +254,7 @@ describe('help', () => {
 
   /** Every command's own options, spelled out independently of the sources. */
   const OPTIONS: Record<string, string[]> = {
-    keygen: ['--id ID', '--add'],
+    keygen: ['--id ID', '--identity FILE', '--add'],
     encrypt: ['-o, --output OUT', '--chunk-size SIZE'],
     decrypt: ['-o, --output OUT', '--range RANGE'],
     put: [
@@ -262,7 +269,7 @@ describe('help', () => {
     head: [],
     ls: [],
     verify: [],
-    rotate: [],
+    rotate: ['--to TYPE'],
     serve: [
       '--port PORT',
       '--host ADDRESS',
@@ -295,6 +302,53 @@ describe('help', () => {
       expect(flag.stderr).toBe('');
     },
   );
+
+  /** The keyring options, spelled out independently of the sources. */
+  const KEYRING_OPTIONS = [
+    '--recipient RECIPIENT',
+    '--recipients-file FILE',
+    '--identity FILE',
+    '--kms-key-id ARN',
+    '--kms-discovery-account ID',
+    '--kms-endpoint URL',
+    '--kms-profile NAME',
+  ];
+
+  test.concurrent.each(['put', 'encrypt', 'get', 'decrypt', 'head', 'ls', 'verify', 'rotate', 'serve'])(
+    '%s --help: the keyring options, and which keyring writes and which read',
+    async (command) => {
+      const text = (await run([command, '--help'])).stdout.toString();
+      const section = text.slice(text.indexOf('\nkeyring options:\n'));
+      expect(section).toMatch(/^\nkeyring options:\n/);
+      for (const option of KEYRING_OPTIONS) expect(section).toMatch(new RegExp(`^ {6}${option} {2,}\\S`, 'm'));
+      expect(section).toMatch(/Writing uses exactly one of the three; reading uses\s+every one given/);
+      expect(section).toMatch(/A recipient cannot\s+unwrap: reading with it alone fails \(exit 3\)/);
+    },
+  );
+
+  test.concurrent.each(['keygen', 'ls', 'share'])(
+    '%s --help shows the keyring options only if it wraps or unwraps (ls: yes; keygen, share: no)',
+    async (command) => {
+      const text = (await run([command, '--help'])).stdout.toString();
+      expect(text.includes('\nkeyring options:\n')).toBe(command === 'ls');
+    },
+  );
+
+  test.concurrent('rotate --help: the target rule and one line per kind of rotation', async () => {
+    const text = (await run(['rotate', '--help'])).stdout.toString();
+    expect(text).toMatch(
+      /Every keyring option given reads \(the old key blocks\); the target wraps the new ones: --to/,
+    );
+    for (const pattern of [
+      /local → KMS: +--keyring FILE --kms-key-id ARN/,
+      /KMS key A → B: +--kms-key-id B --kms-key-id A/,
+      /recipient → new: +--identity OLD\.key --recipient es-pub1…\(new\)/,
+      /local → recipient: +--keyring FILE --recipient es-pub1…/,
+      /KMS → local: +--keyring FILE --kms-key-id ARN --to keyring/,
+    ]) {
+      expect(text).toMatch(pattern);
+    }
+  });
 
   test.concurrent('help of an unknown command: exit 2, one line', async () => {
     expectOneLineError(
