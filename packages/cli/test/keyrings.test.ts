@@ -8,9 +8,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { RecipientKeyring } from '@encrypted-stream/codec';
-import { useBucket } from '@encrypted-stream/test-support';
+import { KmsKeyring } from '@encrypted-stream/kms';
+import { encryptedClient, useBucket } from '@encrypted-stream/test-support';
 import { type CliResult, EXIT, expectOk, expectOneLineError, jsonOf, run } from './helpers/cli';
 import { listDir, randomData, sha256, useTempDir } from './helpers/files';
 import { type CliKms, startKms, TEST_DOUBLE_ACCOUNT } from './helpers/kms';
@@ -87,6 +88,28 @@ describe('put and read with a KMS key', () => {
     const head = jsonOf(await cli(withKms('head', url('kms/large'), '--kms-key-id', keyA, '--json')));
     expect(head).toMatchObject({ verified: true, keyId: keyA, plaintextBytes: large.length, sizeAuthenticated: true });
     expectOk(await cli(withKms('verify', url('kms/small'), url('kms/large'), '--kms-key-id', keyA)));
+  });
+
+  test('head and ls of an object bound to its location: one Decrypt each, though two contexts are tried', async () => {
+    const writer = encryptedClient({
+      keyring: new KmsKeyring({ client: kms.double.client(), primaryKeyArn: keyA }),
+      context: 'location',
+    });
+    try {
+      await writer.client.send(new PutObjectCommand({ Bucket: bucket.name, Key: 'kms/bound', Body: small }));
+    } finally {
+      writer.client.destroy();
+    }
+    kms.double.resetRequests();
+    const head = jsonOf(await cli(withKms('head', url('kms/bound'), '--kms-key-id', keyA, '--json')));
+    expect(head).toMatchObject({ verified: true, context: 'location', keyId: keyA });
+    expect(kms.double.calls('Decrypt')).toHaveLength(1);
+    const listed = jsonOf(await cli(withKms('ls', url('kms/bound'), '--kms-key-id', keyA, '--json')));
+    expect(listed).toMatchObject({
+      verified: true,
+      objects: [{ key: 'kms/bound', verified: true, context: 'location' }],
+    });
+    expect(kms.double.calls('Decrypt')).toHaveLength(2);
   });
 
   test('discovery: any key of an allowed account reads; another account is ES_UNKNOWN_KEY with no KMS request', async () => {

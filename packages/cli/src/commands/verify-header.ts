@@ -1,5 +1,5 @@
 import { ErrorCode, type Keyring, openStreamCipher } from '@encrypted-stream/codec';
-import type { EncryptionHeader } from '@encrypted-stream/codec/low-level';
+import type { EncryptionHeader, WrappedKey } from '@encrypted-stream/codec/low-level';
 import { KEYRING_ENV } from '../keyring-file';
 
 /** Said in every human report made without a keyring. */
@@ -25,16 +25,45 @@ export async function verifyHeader(
   bucket: string,
   key: string,
 ): Promise<ContextBinding> {
-  for (const [binding, context] of [
-    ['none', {}],
-    ['location', { bucket, key }],
-  ] as const) {
-    try {
-      await openStreamCipher(header, { keyring, context });
-      return binding;
-    } catch (error) {
-      if ((error as { code?: string }).code !== ErrorCode.CONTEXT_MISMATCH) throw error;
+  const once = new UnwrapOnce(keyring);
+  try {
+    for (const [binding, context] of [
+      ['none', {}],
+      ['location', { bucket, key }],
+    ] as const) {
+      try {
+        await openStreamCipher(header, { keyring: once, context });
+        return binding;
+      } catch (error) {
+        if ((error as { code?: string }).code !== ErrorCode.CONTEXT_MISMATCH) throw error;
+      }
     }
+    return 'custom';
+  } finally {
+    once.wipe();
   }
-  return 'custom';
+}
+
+/**
+ * Unwraps one key block once, handing out copies: trying a second context
+ * costs no second unwrap (for KMS, no second Decrypt). The codec checks the
+ * key commitment of each copy, as for any unwrap.
+ */
+class UnwrapOnce implements Keyring {
+  #dataKey: Promise<Uint8Array> | undefined;
+  #held: Uint8Array | undefined;
+  constructor(readonly keyring: Keyring) {}
+  wrap(dataKey: Uint8Array, aad: Uint8Array): Promise<WrappedKey> {
+    return this.keyring.wrap(dataKey, aad);
+  }
+  async unwrap(wrapped: WrappedKey, aad: Uint8Array): Promise<Uint8Array> {
+    this.#dataKey ??= this.keyring.unwrap(wrapped, aad).then((dataKey) => {
+      this.#held = dataKey;
+      return dataKey;
+    });
+    return new Uint8Array(await this.#dataKey); // a copy: the codec wipes what unwrap returns
+  }
+  wipe(): void {
+    this.#held?.fill(0);
+  }
 }
