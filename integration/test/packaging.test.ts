@@ -17,7 +17,7 @@ import { s3Settings, s3SettingsEnv, useBucket } from '@encrypted-stream/test-sup
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../..');
 const PROGRAMS = resolve(__dirname, '../packaging');
-const PACKAGES = ['codec', 's3', 'gateway', 'cli'];
+const PACKAGES = ['codec', 's3', 'gateway', 'kms', 'cli'];
 /** Older than the workspace's client (3.1175.0), and the floor of the s3 package's peer range. */
 const OTHER_SDK = '3.700.0';
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
@@ -141,8 +141,13 @@ describe('the published tarballs', () => {
   }, 120_000);
 
   test('the CLI runs from its tarball', async () => {
-    const { stdout } = await sh(app, join(app, 'node_modules/.bin/encrypted-stream'), ['--help']);
+    const bin = join(app, 'node_modules/.bin/encrypted-stream');
+    const { stdout } = await sh(app, bin, ['--help']);
     expect(stdout).toContain('encrypted-stream');
+    // The KMS keyring (loaded only when a KMS option is given) comes from the kms tarball.
+    await expect(
+      sh(app, bin, ['encrypt', '--kms-key-id', 'arn:aws:kms:us-east-1:111122223333:alias/x']),
+    ).rejects.toThrow(/--kms-key-id "arn:aws:kms:us-east-1:111122223333:alias\/x" is not a KMS key ARN/);
   });
 
   test('without lib-storage (an optional peer), the root entries load and only /upload asks for it', async () => {
