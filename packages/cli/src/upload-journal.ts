@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { canonicalJson, JournalKey } from './journal-key';
 import { isSourceIdentity, type SourceIdentity } from './source-identity';
 
@@ -195,10 +195,17 @@ export async function writeJournal(path: string, journal: UploadJournal, journal
 }
 
 /**
- * Removes a journal and then its key file, once its upload completed or was
- * abandoned: the data key it sealed can no longer be recovered from any copy.
+ * Removes a journal, the temporary files of writes that never reached their
+ * rename (a process killed mid-write leaves one), and then its key file, once
+ * its upload completed or was abandoned: the data key it sealed can no longer
+ * be recovered from any copy.
  */
 export async function removeJournal(path: string): Promise<void> {
   await unlink(path).catch(() => {});
+  const name = basename(path);
+  const stale = (await readdir(dirname(path)).catch(() => [] as string[])).filter(
+    (entry) => entry.startsWith(`${name}.`) && entry.endsWith('.tmp'),
+  );
+  for (const entry of stale) await unlink(join(dirname(path), entry)).catch(() => {});
   await JournalKey.remove(journalKeyPath(path));
 }

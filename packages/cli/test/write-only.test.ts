@@ -125,6 +125,9 @@ test('a host holding only the recipient: killed mid-upload, resumes, completes, 
   );
   expect(readFileSync(journalFile).equals(journalBefore)).toBe(true);
 
+  // A write the kill cut between its temporary file and the rename leaves a copy of the journal behind.
+  writeFileSync(`${journalFile}.0badf00d.tmp`, journalBefore, { mode: 0o600 });
+
   // The same command again: resumed from the journal (no unwrap), completed.
   proxy.partDelayMs = 0;
   const resumed = jsonOf<Record<string, number>>(await run(args));
@@ -132,7 +135,7 @@ test('a host holding only the recipient: killed mid-upload, resumes, completes, 
   expect(resumed.partsResumed).toBeGreaterThanOrEqual(2);
   expect(resumed.partsResumed! + resumed.partsUploaded!).toBe(PARTS);
   expect(await listOpenUploads(bucket.client, bucket.name)).toEqual([]);
-  // The journal key material is gone: journal and key file deleted.
+  // The journal key material is gone: journal, key file and any temporary copy deleted.
   expect(stateFiles(state)).toEqual([]);
 
   // The host cannot read what it wrote: every read unwraps, and a recipient unwraps nothing (exit 3).
