@@ -1,6 +1,7 @@
 /**
  * describeError's mapping for encrypted-stream error codes, including the S3
- * package's, which it looks up lazily (local commands never load that package);
+ * package's, which it looks up lazily (local commands never load that package),
+ * and the KMS keyring's (ES_KMS_*, known by name: nothing loads the KMS SDK);
  * and which failure a command that failed several ways reports.
  */
 import {
@@ -11,10 +12,13 @@ import {
   FormatError,
   KeyError,
 } from '@encrypted-stream/codec';
+import { KmsErrorCode, KmsKeyringError } from '@encrypted-stream/kms';
 import { S3ErrorCode } from '@encrypted-stream/s3';
 import { describeError, reportedFailure } from '../../src/errors-to-exit';
 import { CliError } from '../../src/exit-codes';
 import { EXIT } from '../helpers/cli';
+
+const ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 test.each([
   [new AuthenticationError('chunk 3 failed authentication'), EXIT.INTEGRITY],
@@ -34,6 +38,14 @@ test.each([
   [new EncryptedStreamError(S3ErrorCode.UNSUPPORTED_OPERATION, 'UploadPartCopy'), EXIT.FAILURE],
   [new EncryptedStreamError(S3ErrorCode.UNKNOWN_UPLOAD, 'no such upload'), EXIT.FAILURE],
   [new EncryptedStreamError('ES_SOMETHING_NEW', 'from a newer package'), EXIT.INTEGRITY],
+  // KMS refusing the key or the caller: keyring; KMS failing as a service: like S3.
+  ...Object.values(KmsErrorCode).map(
+    (code) =>
+      [
+        new KmsKeyringError(code, `KMS Decrypt with key ${ARN} failed`, { operation: 'Decrypt', keyArn: ARN }),
+        code === KmsErrorCode.THROTTLED || code === KmsErrorCode.UNAVAILABLE ? EXIT.S3 : EXIT.KEYRING,
+      ] as [EncryptedStreamError, number],
+  ),
 ])('%p: exit %i, with its code in the message', (error, exitCode) => {
   expect(describeError(error)).toEqual({ exitCode, message: `${error.code}: ${error.message}` });
 });
