@@ -43,8 +43,75 @@ const EXIT_CODES = [
   'keys, metadata and messages are printed with control and bidi characters escaped (\\x1b, \\u{202e}).',
 ];
 
+/**
+ * Every command's usage line and summary, as its module states them, for the
+ * general help: `--help` then loads no command module (with them the AWS SDK,
+ * about 85 ms). test/unit/help-table.test.ts checks this table against the modules.
+ */
+export const COMMAND_SUMMARIES: readonly Pick<Command, 'name' | 'usage' | 'summary'>[] = [
+  {
+    name: 'keygen',
+    usage: 'keygen (--keyring FILE [--id ID] | --identity FILE) [--add]',
+    summary: 'create a keyring file or an X25519 identity file (prints its recipient), or --add a new key to one',
+  },
+  {
+    name: 'encrypt',
+    usage: 'encrypt [IN|-] [-o OUT|-] [--chunk-size 64KiB]',
+    summary: 'encrypt a file or stdin (self-contained format)',
+  },
+  {
+    name: 'decrypt',
+    usage: 'decrypt [IN|-] [-o OUT|-] [--range a-b|a-|-n]',
+    summary: 'decrypt a file or stdin; --range reads only the chunks it needs',
+  },
+  {
+    name: 'put',
+    usage: 'put FILE|- s3://BUCKET/KEY [--part-size SIZE] [--chunk-size SIZE] [--concurrency N] [--restart] [options]',
+    summary: 'upload a file or stdin encrypted; run again after an interruption to resume',
+  },
+  {
+    name: 'get',
+    usage: 'get s3://BUCKET/KEY [FILE|-] [--range a-b|a-|-n]',
+    summary: 'download and decrypt; the file appears only once every byte authenticated',
+  },
+  {
+    name: 'head',
+    usage: 'head s3://BUCKET/KEY',
+    summary: 'show plaintext size, format, chunk size, key id and context of an object (verified with a keyring)',
+  },
+  {
+    name: 'ls',
+    usage: 'ls s3://BUCKET[/PREFIX]',
+    summary: 'list objects with plaintext sizes and whether each is encrypted (headers verified with a keyring)',
+  },
+  {
+    name: 'verify',
+    usage: 'verify s3://BUCKET/KEY [s3://BUCKET/KEY …]',
+    summary: 'download and authenticate objects without writing plaintext',
+  },
+  {
+    name: 'rotate',
+    usage: 'rotate s3://BUCKET[/PREFIX] [--to keyring|recipient|kms]',
+    summary: "re-wrap objects' data keys under one key, of any keyring type (metadata-only server-side copies)",
+  },
+  {
+    name: 'serve',
+    usage:
+      'serve s3://BUCKET[/PREFIX] [--port 8080] [--host 127.0.0.1] [--allow-host NAME]… [--sign-key FILE] ' +
+      '[--inline TYPE]… [--max-concurrent 32]',
+    summary:
+      'serve decrypted objects over HTTP with byte ranges (for browsers and media players); only to loopback, ' +
+      '--host and --allow-host names',
+  },
+  {
+    name: 'share',
+    usage: 'share PATH --sign-key FILE [--expires 1h] [--base http://127.0.0.1:8080]',
+    summary: 'print a signed, expiring gateway link for PATH (the object key under the served prefix)',
+  },
+];
+
 /** The general help: every command with its summary, the options every command takes, exit codes. */
-export function generalHelp(commands: readonly Command[]): string {
+export function generalHelp(commands: readonly Pick<Command, 'usage' | 'summary'>[] = COMMAND_SUMMARIES): string {
   return [
     'encrypted-stream — client-side encrypted backups to S3 and local files',
     '',

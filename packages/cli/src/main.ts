@@ -37,9 +37,14 @@ function findCommand(name: string): Command {
   return command;
 }
 
-/** The general help text: commands, global options, exit codes. */
+/** Every command's module, loaded (for test/unit/help-table.test.ts: the static help table matches them). */
+export function loadCommands(): readonly Command[] {
+  return COMMANDS.map(([, load]) => load());
+}
+
+/** The general help text: commands, global options, exit codes (from a static table: no command module loads). */
 export function usage(): string {
-  return generalHelp(COMMANDS.map(([, load]) => load()));
+  return generalHelp();
 }
 
 /** Runs the CLI; returns the exit code. Errors are one line (a stack only with --verbose). */
