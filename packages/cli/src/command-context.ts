@@ -66,7 +66,9 @@ export class CommandContext {
   /** A new S3 client with our settings (the SDK loaded here: the local commands never need it). */
   async #newClient(): Promise<S3Client> {
     silenceSdkNodeVersionWarning(); // before the client: the SDK checks when the first one is made
-    const { S3Client } = await import('@aws-sdk/client-s3');
+    // require, not import(): the CLI is CommonJS, and a real import() sends the SDK's CommonJS
+    // bundle through Node's ES module loader, which parses it once more (about 60 ms).
+    const { S3Client } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
     return new S3Client(this.s3Config());
   }
 
@@ -89,7 +91,7 @@ export class CommandContext {
 
   /** A new client with the encryption plugin, for options other than the defaults (e.g. `put --chunk-size`). */
   async encryptingClient(options: EncryptionOptions): Promise<{ encrypted: S3Client; plugin: EncryptionPlugin }> {
-    const { getEncryptionPlugin } = await import('@encrypted-stream/s3');
+    const { getEncryptionPlugin } = require('@encrypted-stream/s3') as typeof import('@encrypted-stream/s3');
     const encrypted = await this.#newClient();
     const plugin = getEncryptionPlugin(encrypted, options);
     encrypted.middlewareStack.use(plugin);
