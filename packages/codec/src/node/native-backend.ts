@@ -207,3 +207,10 @@ export function createNativeBackend(sodium: Sodium, random?: RandomSource): Cryp
 export const nativeBackend: ((sodium: Sodium) => CryptoBackend) | undefined = nativeChaChaAvailable()
   ? (sodium) => createNativeBackend(sodium)
   : undefined;
+
+/**
+ * The libsodium module, required on first use (sodium.ts): a process that opens no
+ * cipher never loads it. require, not import(): the codec's Node build is CommonJS,
+ * and a real import() would parse the glue once more through the ES module loader.
+ */
+export const importSodium = (): Promise<Sodium> => Promise.resolve(require('libsodium-wrappers-sumo') as Sodium);
