@@ -22,21 +22,12 @@
  * Other knobs: BENCH_PART_MB (8), BENCH_CONCURRENCY (4), BENCH_DIR (a temp dir).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes, randomFillSync } from 'node:crypto';
-import {
-  closeSync,
-  createReadStream,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createBucket, destroyBucket, findS3Settings, plainClient } from '@encrypted-stream/test-support';
+import { writeRandomFile } from './peers/files';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // Node 20 is what this project supports
 
@@ -128,22 +119,6 @@ async function measure(
   return row;
 }
 
-/** Writes `size` random bytes to `path` (16 MiB at a time). */
-function generate(path: string, size: number) {
-  const block = Buffer.allocUnsafe(16 * MiB);
-  const fd = openSync(path, 'w');
-  try {
-    for (let left = size; left > 0; ) {
-      const n = Math.min(left, block.length);
-      randomFillSync(block, 0, n);
-      writeSync(fd, block, 0, n);
-      left -= n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** The plain-SDK baseline, run with `node -e` in its own process (like the CLI): upload or download one file. */
 const BASELINE = `
 const { createReadStream, createWriteStream } = require('node:fs');
@@ -221,7 +196,7 @@ async function main() {
 
   try {
     log(`generating ${SIZE_MB} MiB of random data in ${source} …`);
-    generate(source, SIZE);
+    writeRandomFile(source, SIZE);
     sourceHash = await sha256File(source);
 
     const keyring = join(work, 'keyring.json');
