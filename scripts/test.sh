@@ -60,6 +60,9 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v ffmpeg >/dev/null 2>&1;
 fi
 run_jest gateway packages/gateway --runInBand
 
+step "browser: the page and its Service Worker decrypt (real S3, headless Chromium)"
+run_jest web packages/web --runInBand
+
 step "reliability: faults, crashes, soak, adversary, fuzzing"
 run_jest reliability reliability --runInBand
 
