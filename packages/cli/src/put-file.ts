@@ -58,12 +58,13 @@ export interface PutFileOptions {
 const partLength = (n: number, partSize: number, size: number) =>
   Math.max(0, Math.min(partSize, size - (n - 1) * partSize));
 
-async function readPart(file: SourceFile, n: number, partSize: number) {
+/** Reads part `n` into `buffer` (a fresh one when absent), returning the part's bytes. */
+async function readPart(file: SourceFile, n: number, partSize: number, buffer?: Buffer) {
   const length = partLength(n, partSize, file.size);
-  const buffer = Buffer.allocUnsafe(length);
-  const read = await readFully(file.handle, buffer, (n - 1) * partSize);
+  const into = buffer ? buffer.subarray(0, length) : Buffer.allocUnsafe(length);
+  const read = await readFully(file.handle, into, (n - 1) * partSize);
   if (read.length < length) throw new CliError(ExitCode.SOURCE_CHANGED, 'the source file shrank during the upload');
-  return buffer;
+  return into;
 }
 
 /** Exit 6 when the file was written to while it was read: what was read may mix versions. */
@@ -141,15 +142,21 @@ export async function putFile(settings: PutSettings, file: SourceFile, options: 
     if (stored.has(n)) progress.addResumed(partLength(n, partSize, file.size));
     else todo.push(n);
   }
+  // One part buffer per worker, reused: a fresh 8 MiB buffer per part cost page faults
+  // and mark-compacts (the GC's external-memory trigger). uploadPart has encrypted the
+  // plaintext by the time it resolves, so the buffer is free again then.
+  const buffers: Buffer[] = [];
   const t0 = performance.now();
   try {
     await forEachLimit(todo, settings.concurrency, async (n) => {
       if (signal.aborted) throw interrupted(bucket, key, 'resumable');
-      const data = await readPart(file, n, partSize);
+      const buffer = buffers.pop() ?? Buffer.allocUnsafe(partSize);
+      const data = await readPart(file, n, partSize, buffer);
       const [digest] = await Promise.all([
         digests ? active.partDigest(n, data) : undefined,
         active.uploadPart(n, data, { isLastPart: n === parts, abortSignal: signal }),
       ]);
+      buffers.push(buffer);
       await record(n, digest);
       progress.add(data.length);
     });
