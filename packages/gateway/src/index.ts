@@ -9,6 +9,18 @@ export { etagListMatches, ifRangeHolds } from './conditional';
 export { DEFAULT_INLINE_TYPES, inlinePatterns, isInline, safeContentType } from './content-type';
 export type { GatewayLogEntry } from './logging';
 export { folderPrefix, type GatewayScope, resolveObjectPath } from './object-path';
+export {
+  createPresignService,
+  type PresignAction,
+  type PresignedPartUpload,
+  type PresignServiceHandler,
+  type PresignServiceOptions,
+} from './presign-service';
+export {
+  PresignServiceError,
+  PresignServiceErrorCode,
+  type PresignServiceErrorCodeValue,
+} from './presign-service-errors';
 export { createGatewayHandler, type GatewayHandler, type GatewayOptions } from './request-handler';
 export { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from './security-headers';
 export { signPath, verifySignedPath } from './signed-links';
