@@ -20,6 +20,7 @@ export { BodyEncoder, type BodyRunOptions } from './engine/body-encoder';
 export { ChunkDecoder, type ChunkDecoderOptions } from './engine/chunk-decoder';
 export { ChunkEncoder } from './engine/chunk-encoder';
 export { RangeDecoder, type RangeDecoderOptions } from './engine/range-decoder';
+export { fromBase64Url, toBase64Url } from './format/bytes';
 export {
   CHUNK_OVERHEAD,
   DEFAULT_CHUNK_SIZE,

@@ -8,7 +8,8 @@ import {
   suffixFetchLength,
   verifiedPlaintextSize,
 } from '@encrypted-stream/codec/low-level';
-import { discardBody, toPlaintextBody } from './body';
+import { plaintextBody } from '#body-streams';
+import { discardBody } from './body';
 import { EncryptedS3Error, S3ErrorCode, unsupported } from './errors';
 import type { Args, CommandHandler, Next, Result } from './handler';
 import { withEncryption } from './markers';
@@ -164,7 +165,7 @@ export const handleGetObject: CommandHandler = async (args, next, runtime) => {
     skip: plan.skip,
     length: plan.length,
   });
-  output.Body = toPlaintextBody(output.Body, decoder, runtime.client.config.sdkStreamMixin);
+  output.Body = plaintextBody(output.Body, decoder, runtime.client.config.sdkStreamMixin);
   output.ContentLength = plan.length;
   output.ContentRange = range ? `bytes ${wanted.start}-${wanted.end - 1}/${size}` : undefined;
   output.Metadata = userMetadata(output.Metadata);

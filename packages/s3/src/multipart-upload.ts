@@ -26,6 +26,9 @@ import {
 
 const PART_DIGEST_PURPOSE = 'encrypted-stream s3 part digest';
 
+/** Lower-case hex of `bytes` (Buffer's `toString('hex')`, which browsers lack). */
+const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
 const raw = <T extends object>(input: T): T => withEncryption(input, { raw: true });
 
 /**
@@ -163,7 +166,7 @@ export class EncryptedMultipartUpload {
     const message = new Uint8Array(4 + plaintext.length);
     new DataView(message.buffer).setUint32(0, partNumber);
     message.set(plaintext, 4);
-    return Buffer.from(this.#state.cipher.stateMac(PART_DIGEST_PURPOSE, message)).toString('hex');
+    return toHex(this.#state.cipher.stateMac(PART_DIGEST_PURPOSE, message));
   }
 
   /**

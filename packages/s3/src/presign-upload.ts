@@ -1,10 +1,11 @@
-import { PassThrough, pipeline, Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { PutObjectCommand, type PutObjectCommandInput, type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { ciphertextSize, createStreamCipher } from '@encrypted-stream/codec/low-level';
-import { encryptingStream } from '@encrypted-stream/codec/node';
+import { presignedBody } from '#body-streams';
 import { withEncryption } from './markers';
 import { assertNoReservedMetadata, encryptionMetadata } from './metadata';
 import { type EncryptionOptions, resolveOptions } from './options';
+import type { PlaintextBody } from './plaintext-body';
 import {
   assertPresignFunction,
   type PresignedRequest,
@@ -12,16 +13,16 @@ import {
   presignCommand,
 } from './presigned-request';
 import { assertNoPlaintextChecksums } from './strip-checksums';
-import { adoptListedParts, encryptPart, fromResumeToken, toResumeToken } from './upload-state';
+import {
+  adoptListedParts,
+  fromResumeToken,
+  partCipherLength,
+  partRun,
+  placeLength,
+  toResumeToken,
+} from './upload-state';
 
-/** What a presigned upload accepts as plaintext. */
-export type PlaintextBody =
-  | Uint8Array
-  | string
-  | Blob
-  | Readable
-  | ReadableStream<Uint8Array>
-  | AsyncIterable<Uint8Array>;
+export type { PlaintextBody } from './plaintext-body';
 
 /**
  * A presigned upload of an encrypted body: the URL and headers (the
@@ -37,7 +38,7 @@ export interface PresignedEncryptedUpload extends PresignedRequest {
   /**
    * Encrypts `plaintext` (exactly the declared number of bytes; more or fewer
    * makes the stream fail with a RangeError) into the body to send, as a Node
-   * stream. Once per presigned upload: to retry a failed request send the same
+   * stream (in browsers, a web ReadableStream, though typed `Readable`). Once per presigned upload: to retry a failed request send the same
    * ciphertext again, or presign anew (every call would otherwise mint more
    * ciphertexts for one header). `fetch` takes it as
    * `{ body: stream, duplex: 'half' }`; `Buffer.concat(await stream.toArray())`
@@ -101,22 +102,6 @@ export interface PresignPartOptions extends EncryptionOptions {
 /** The user-metadata header names of a metadata map, lower case. */
 const metadataHeaders = (metadata: Record<string, string>) =>
   Object.keys(metadata).map((name) => `x-amz-meta-${name.toLowerCase()}`);
-
-/** A Node stream of a plaintext body. */
-function readableOf(plaintext: PlaintextBody): Readable {
-  if (plaintext instanceof Readable) return plaintext;
-  if (typeof plaintext === 'string') return Readable.from([Buffer.from(plaintext, 'utf8')]);
-  if (plaintext instanceof Uint8Array) {
-    return Readable.from([Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength)]);
-  }
-  if (typeof Blob !== 'undefined' && plaintext instanceof Blob) {
-    return Readable.from(plaintext.stream() as unknown as AsyncIterable<Uint8Array>);
-  }
-  if (plaintext && typeof (plaintext as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
-    return Readable.from(plaintext as AsyncIterable<Uint8Array>);
-  }
-  throw new TypeError('plaintext must be bytes, a string, a Blob, a Readable, a ReadableStream or an async iterable');
-}
 
 /** Allows `encrypt` once. */
 function once(encrypt: (plaintext: PlaintextBody) => Readable): (plaintext: PlaintextBody) => Readable {
@@ -185,7 +170,7 @@ export async function presignEncryptedPut(
     ...request,
     method: 'PUT',
     contentLength,
-    encrypt: once((plaintext) => encryptingStream(cipher, readableOf(plaintext))),
+    encrypt: once((plaintext) => presignedBody(cipher, plaintext) as Readable),
   };
 }
 
@@ -221,40 +206,31 @@ export async function presignEncryptedUploadPart(
   }
   const state = await fromResumeToken(resumeToken, resolveOptions(options), options);
   await adoptListedParts(client, state);
-  // The part's body is made now (placed and checked like any part) and fed the plaintext later.
-  const plaintext = new PassThrough();
-  const encrypted = await encryptPart(state, partNumber, plaintext, plaintextLength, isLastPart);
-  try {
-    const command = new UploadPartCommand(
-      withEncryption(
-        {
-          Bucket: state.bucket,
-          Key: state.key,
-          UploadId: state.uploadId,
-          PartNumber: partNumber,
-          ContentLength: encrypted.ContentLength,
-        },
-        { raw: true },
-      ),
-    );
-    const request = await presignCommand(command, (o) => presign(client, command, o), {
-      expiresIn: options.expiresIn,
-      withoutBodyChecksum: true,
-    });
-    const body = encrypted.Body as Readable;
-    return {
-      ...request,
-      method: 'PUT',
-      contentLength: encrypted.ContentLength,
-      partNumber,
-      resumeToken: toResumeToken(state),
-      encrypt: once((source) => {
-        pipeline(readableOf(source), plaintext, () => {}); // a failure reaches `body` through the encryptor
-        return body;
-      }),
-    };
-  } catch (error) {
-    plaintext.destroy();
-    throw error;
-  }
+  // Placed and checked now, like any part; encrypted when encrypt() is given the plaintext.
+  const placed = placeLength(state, partNumber, plaintextLength, isLastPart);
+  const contentLength = partCipherLength(state, placed);
+  const command = new UploadPartCommand(
+    withEncryption(
+      {
+        Bucket: state.bucket,
+        Key: state.key,
+        UploadId: state.uploadId,
+        PartNumber: partNumber,
+        ContentLength: contentLength,
+      },
+      { raw: true },
+    ),
+  );
+  const request = await presignCommand(command, (o) => presign(client, command, o), {
+    expiresIn: options.expiresIn,
+    withoutBodyChecksum: true,
+  });
+  return {
+    ...request,
+    method: 'PUT',
+    contentLength,
+    partNumber,
+    resumeToken: toResumeToken(state),
+    encrypt: once((plaintext) => presignedBody(state.cipher, plaintext, partRun(state, placed)) as Readable),
+  };
 }

@@ -1,6 +1,6 @@
 import { ciphertextSize, collectBytes, createStreamCipher, encryptBody } from '@encrypted-stream/codec/low-level';
-import { encryptingStream } from '@encrypted-stream/codec/node';
-import { bodySource, isInMemory, knownLength, toRequestBody } from './body';
+import { streamedRequestBody } from '#body-streams';
+import { bodySource, isInMemory, knownLength } from './body';
 import type { CommandHandler } from './handler';
 import { assertNoReservedMetadata, encryptionMetadata } from './metadata';
 import { assertNoPlaintextChecksums } from './strip-checksums';
@@ -28,7 +28,7 @@ export const handlePutObject: CommandHandler = async (args, next, runtime) => {
     context: options.contextFor({ bucket: input.Bucket, key: input.Key }),
   });
   const source = bodySource(input.Body);
-  const streamed = isInMemory(input.Body) ? undefined : toRequestBody(encryptingStream(cipher, source));
+  const streamed = isInMemory(input.Body) ? undefined : await streamedRequestBody(cipher, source);
   const sent = next({
     ...args,
     input: {
@@ -38,5 +38,5 @@ export const handlePutObject: CommandHandler = async (args, next, runtime) => {
       Metadata: { ...input.Metadata, ...encryptionMetadata(cipher.header) },
     },
   });
-  return streamed ? Promise.race([sent, streamed.failed]) : sent;
+  return streamed?.failed ? Promise.race([sent, streamed.failed]) : sent;
 };

@@ -1,5 +1,5 @@
 import { type EncryptionContext, type Keyring, openStreamCipher, type StreamCipher } from '@encrypted-stream/codec';
-import { type EncryptionHeader, encodeHeader } from '@encrypted-stream/codec/low-level';
+import { type EncryptionHeader, encodeHeader, toBase64Url } from '@encrypted-stream/codec/low-level';
 
 /** Default number of opened streams a plugin keeps (a few hundred bytes each). */
 export const DEFAULT_STREAM_CACHE_SIZE = 256;
@@ -44,8 +44,8 @@ export class StreamCache {
   }
 }
 
-/** Header bytes and context entries, unambiguously: base64 has no NUL, names and values are JSON-quoted. */
+/** Header bytes and context entries, unambiguously: base64url has no NUL, names and values are JSON-quoted. */
 function cacheKey(header: EncryptionHeader, context: EncryptionContext): string {
   const entries = Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `${Buffer.from(encodeHeader(header)).toString('base64')}\0${JSON.stringify(entries)}`;
+  return `${toBase64Url(encodeHeader(header))}\0${JSON.stringify(entries)}`;
 }

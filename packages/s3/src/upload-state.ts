@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { EncryptedStreamError, ErrorCode, openStreamCipher, type StreamCipher } from '@encrypted-stream/codec';
 import {
+  type BodyRunOptions,
   CHUNK_OVERHEAD,
   chunkOffset,
   ciphertextSize,
@@ -9,12 +10,14 @@ import {
   createStreamCipher,
   type EncryptionHeader,
   encryptBody,
+  fromBase64Url,
   fromDetachedHeader,
   plaintextSize,
+  toBase64Url,
   toDetachedHeader,
 } from '@encrypted-stream/codec/low-level';
-import { encryptingStream } from '@encrypted-stream/codec/node';
-import { bodySource, isInMemory, knownLength, toRequestBody } from './body';
+import { streamedRequestBody } from '#body-streams';
+import { bodySource, isInMemory, knownLength } from './body';
 import { EncryptedS3Error, S3ErrorCode } from './errors';
 import { listAllParts } from './list-parts';
 import { assertPartSize, type ResolvedOptions } from './options';
@@ -143,7 +146,8 @@ export interface PlacedPart {
 
 /** An encrypted part: what UploadPart sends. */
 export interface EncryptedPart {
-  readonly Body: Uint8Array | Readable;
+  /** Bytes; or, for a streamed body, a Node stream (a Blob in browsers, see `#body-streams`). */
+  readonly Body: Uint8Array | Readable | Blob;
   readonly ContentLength: number;
   /** For a streamed body: rejects if encrypting it fails (race it against the send). */
   readonly failed?: Promise<never>;
@@ -162,25 +166,43 @@ export function placePart(
   isLastPart: boolean | undefined,
 ): PlacedPart {
   assertPartNumber(partNumber);
-  const length = partLength(body, contentLength);
+  return placeLength(state, partNumber, partLength(body, contentLength), isLastPart);
+}
+
+/** {@link placePart} of a part of `length` plaintext bytes (a presigned part, whose body comes later). */
+export function placeLength(
+  state: UploadState,
+  partNumber: number,
+  length: number,
+  isLastPart: boolean | undefined,
+): PlacedPart {
+  assertPartNumber(partNumber);
   return { partNumber, length, final: checkPartPlace(state, partNumber, length, isLastPart) };
 }
 
 /** The second half of {@link encryptPart}: encrypts a placed part at its chunks. */
 export async function encryptPlacedPart(state: UploadState, placed: PlacedPart, body: unknown): Promise<EncryptedPart> {
-  const { partNumber, length, final } = placed;
   const { cipher } = state;
-  const firstChunk = (partNumber - 1) * (state.partSize / cipher.chunkSize);
-  const run = { firstChunk, final, length };
-  const streamed = isInMemory(body) ? undefined : toRequestBody(encryptingStream(cipher, bodySource(body), run));
+  const run = partRun(state, placed);
+  const streamed = isInMemory(body) ? undefined : await streamedRequestBody(cipher, bodySource(body), run);
   return {
     ...(streamed
-      ? { Body: streamed.body, failed: streamed.failed }
+      ? { Body: streamed.body, ...(streamed.failed ? { failed: streamed.failed } : {}) }
       : { Body: await collectBytes(encryptBody(cipher, bodySource(body), run)) }),
-    ContentLength: final
-      ? ciphertextSize(length, cipher.chunkSize)
-      : chunkOffset(length / cipher.chunkSize, cipher.chunkSize),
+    ContentLength: partCipherLength(state, placed),
   };
+}
+
+/** Where a placed part's chunks sit in the stream, and its length: what encrypting it checks. */
+export function partRun(state: UploadState, placed: PlacedPart): BodyRunOptions {
+  const { partNumber, length, final } = placed;
+  return { firstChunk: (partNumber - 1) * (state.partSize / state.cipher.chunkSize), final, length };
+}
+
+/** The ciphertext bytes of a placed part: what UploadPart's content-length says. */
+export function partCipherLength(state: UploadState, placed: PlacedPart): number {
+  const { chunkSize } = state.cipher;
+  return placed.final ? ciphertextSize(placed.length, chunkSize) : chunkOffset(placed.length / chunkSize, chunkSize);
 }
 
 /**
@@ -358,8 +380,8 @@ export function toResumeToken(state: UploadState): string {
     h: toDetachedHeader(state.cipher.header),
     ...(state.finalPart ? { f: [state.finalPart.number, state.finalPart.length] as const } : {}),
   };
-  const m = Buffer.from(state.cipher.stateMac(TOKEN_MAC_PURPOSE, tokenFields(fields))).toString('base64url');
-  return Buffer.from(JSON.stringify({ ...fields, m })).toString('base64url');
+  const m = toBase64Url(state.cipher.stateMac(TOKEN_MAC_PURPOSE, tokenFields(fields)));
+  return toBase64Url(new TextEncoder().encode(JSON.stringify({ ...fields, m })));
 }
 
 /** Where the caller means to write: a token for another destination is refused. */
@@ -372,7 +394,9 @@ const TOKEN_KEYS = new Set(['v', 'b', 'k', 'u', 'p', 'h', 'f', 'm']);
 
 /** Parses a token's JSON, checking every field's type (before any key is unwrapped). */
 function parseResumeToken(token: string): { body: ResumeTokenBody; header: EncryptionHeader } {
-  const body = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ResumeTokenBody;
+  const bytes = fromBase64Url(token);
+  if (!bytes) throw new Error('base64url');
+  const body = JSON.parse(new TextDecoder().decode(bytes)) as ResumeTokenBody;
   const { v, b, k, u, p, f, m } = body;
   const ok =
     v === 2 &&
@@ -425,7 +449,8 @@ export async function fromResumeToken(
     throw error;
   }
   const { m, ...fields } = body;
-  if (!cipher.verifyStateMac(TOKEN_MAC_PURPOSE, tokenFields(fields), Buffer.from(m, 'base64url'))) {
+  const mac = fromBase64Url(m);
+  if (!mac || !cipher.verifyStateMac(TOKEN_MAC_PURPOSE, tokenFields(fields), mac)) {
     throw invalid('it failed authentication (edited, or made for another upload)');
   }
   const state: UploadState = { bucket: body.b, key: body.k, uploadId: body.u, partSize: body.p, cipher };

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import {
   AbortMultipartUploadCommand,
   type CompleteMultipartUploadCommandOutput,
@@ -8,7 +7,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ciphertextSize, createStreamCipher } from '@encrypted-stream/codec/low-level';
-import { encryptingStream } from '@encrypted-stream/codec/node';
+import { encryptingBody } from '#body-streams';
+import { EventEmitter } from '#event-emitter';
 import { bodySource, knownLength } from './body';
 import { withEncryption } from './markers';
 import { assertNoReservedMetadata, encryptionMetadata } from './metadata';
@@ -178,7 +178,7 @@ export class EncryptedUpload extends EventEmitter {
       params: withEncryption(
         {
           ...params,
-          Body: encryptingStream(cipher, bodySource(params.Body)),
+          Body: encryptingBody(cipher, bodySource(params.Body)),
           ContentLength: plaintextSize === undefined ? undefined : ciphertextSize(plaintextSize, chunkSize),
           Metadata: { ...params.Metadata, ...encryptionMetadata(cipher.header) },
         },
@@ -236,5 +236,6 @@ const PART_DRAIN_MS = 2000;
 
 const delay = (ms: number) =>
   new Promise<void>((resolve) => {
-    setTimeout(resolve, ms).unref();
+    const timer = setTimeout(resolve, ms) as { unref?: () => void }; // a number in browsers
+    timer.unref?.();
   });

@@ -3,7 +3,7 @@ import { EncryptedStreamError, ErrorCode, type StreamCipher } from '@encrypted-s
 import type { RangeDecoder as Decoder } from '@encrypted-stream/codec/low-level';
 import { createStreamCipher, encryptBody, RangeDecoder } from '@encrypted-stream/codec/low-level';
 import { sdkStreamMixin } from '@smithy/core/serde';
-import { toPlaintextBody } from '../../src/body';
+import { plaintextBody as toPlaintextBody } from '../../src/node/body-streams';
 import { bytesOf, C, concat, filler, rejection, STRIDE, testKeyring } from '../helpers/common';
 
 const plaintext = filler(3 * C + 500, 11);

@@ -54,7 +54,7 @@ async function readerCipher(state: UploadState, options: Partial<EncryptionOptio
   return openStreamCipher(header, { keyring, context: resolved.contextFor({ bucket: state.bucket, key: state.key }) });
 }
 
-const body = async (part: { Body: Uint8Array | Readable }) => bytesOf(part.Body);
+const body = async (part: { Body: Uint8Array | Readable | Blob }) => bytesOf(part.Body as Uint8Array | Readable);
 const decrypt = async (cipher: StreamCipher, ciphertext: Uint8Array, firstChunk = 0, expectFinal = true) =>
   bytesOf(decryptBody(cipher, ciphertext, { firstChunk, expectFinal }));
 
