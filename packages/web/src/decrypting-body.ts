@@ -16,6 +16,7 @@ export function decryptingBody(
   onError?: (error: unknown) => void,
 ): ReadableStream<Uint8Array> {
   const reader = source.getReader();
+  let cancelled = false;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -28,12 +29,14 @@ export function decryptingBody(
             if (out.length > 0) return;
           }
         } catch (error) {
-          onError?.(error);
+          // After the reader went away (a media element abandoning a range) an early end is expected, not a failure.
+          if (!cancelled) onError?.(error);
           reader.cancel(error).catch(() => {});
           throw error; // errors the stream
         }
       },
       cancel(reason) {
+        cancelled = true;
         return reader.cancel(reason);
       },
     },

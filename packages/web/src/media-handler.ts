@@ -1,6 +1,7 @@
 import type { Keyring } from '@encrypted-stream/codec';
 import { planRange, RangeDecoder } from '@encrypted-stream/codec/low-level';
-import { type EncryptionOptions, openPresignedGet, type PresignedEncryptedGet } from '@encrypted-stream/s3';
+import type { EncryptionOptions } from '@encrypted-stream/s3';
+import { openPresignedGet, type PresignedEncryptedGet } from '@encrypted-stream/s3/presign';
 import { decryptingBody } from './decrypting-body';
 import { EncryptedMediaError, WebErrorCode } from './errors';
 import { parsePlaintextRange } from './http-range';

@@ -1,5 +1,5 @@
 import type { StreamCipher } from '@encrypted-stream/codec';
-import type { PresignedEncryptedGet } from '@encrypted-stream/s3';
+import type { PresignedEncryptedGet } from '@encrypted-stream/s3/presign';
 
 /**
  * An object ready to serve: its presigned GET and its opened header (data

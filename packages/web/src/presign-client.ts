@@ -1,5 +1,5 @@
 import type { DetachedHeader } from '@encrypted-stream/codec/low-level';
-import type { PresignedEncryptedGet } from '@encrypted-stream/s3';
+import type { PresignedEncryptedGet } from '@encrypted-stream/s3/presign';
 import { EncryptedMediaError, WebErrorCode } from './errors';
 import { checkPresignedGet } from './presigned-get';
 

@@ -1,4 +1,4 @@
-import type { PresignedEncryptedGet } from '@encrypted-stream/s3';
+import type { PresignedEncryptedGet } from '@encrypted-stream/s3/presign';
 import { EncryptedMediaError, WebErrorCode } from './errors';
 
 const resolveFailed = (message: string) => new EncryptedMediaError(WebErrorCode.RESOLVE_FAILED, message);

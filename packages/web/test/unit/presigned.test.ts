@@ -1,0 +1,69 @@
+import { safeMediaType } from '../../src/media-type';
+import { presignedUrlExpiry } from '../../src/presigned-expiry';
+import { checkPresignedGet } from '../../src/presigned-get';
+
+test('presignedUrlExpiry: X-Amz-Date plus X-Amz-Expires, or undefined', () => {
+  expect(presignedUrlExpiry('https://s3.test/b/k?X-Amz-Date=20250102T030405Z&X-Amz-Expires=900')).toBe(
+    Date.UTC(2025, 0, 2, 3, 4, 5) + 900_000,
+  );
+  expect(presignedUrlExpiry('https://s3.test/b/k?X-Amz-Date=20250102T030405Z')).toBeUndefined();
+  expect(presignedUrlExpiry('https://s3.test/b/k?X-Amz-Date=2025-01-02&X-Amz-Expires=900')).toBeUndefined();
+  expect(presignedUrlExpiry('https://s3.test/b/k?X-Amz-Date=20250102T030405Z&X-Amz-Expires=-5')).toBeUndefined();
+  expect(presignedUrlExpiry('not a url')).toBeUndefined();
+});
+
+test('safeMediaType: audio and video pass, anything that could be a document does not', () => {
+  for (const type of ['video/webm', 'video/mp4; codecs="avc1.42E01E"', 'audio/ogg', 'audio/mpeg']) {
+    expect(safeMediaType(type)).toBe(type);
+  }
+  for (const type of [
+    'text/html',
+    'image/svg+xml',
+    'application/xhtml+xml',
+    'video/webm\r\nx: y',
+    'video/',
+    '',
+    null,
+  ]) {
+    expect(safeMediaType(type)).toBe('application/octet-stream');
+  }
+});
+
+describe('checkPresignedGet: what an app server answers is checked for shape', () => {
+  const good = {
+    method: 'GET',
+    url: 'https://s3.test/b/k?X-Amz-Signature=abc',
+    headers: { 'if-match': '"e"' },
+    bucket: 'b',
+    key: 'media/k',
+    encryption: { 'es-h': 'h', 'es-k': 'k', 'es-w': 'w' },
+    ciphertextSize: 100,
+  };
+
+  test('a good answer passes, as is', () => {
+    expect(checkPresignedGet(good)).toBe(good);
+    expect(checkPresignedGet(good, { key: 'media/k', bucket: 'b' })).toBe(good);
+  });
+
+  test.each([
+    ['no object', null],
+    ['a javascript: url', { ...good, url: 'javascript:alert(1)' }],
+    ['a relative url', { ...good, url: '/b/k' }],
+    ['a PUT', { ...good, method: 'PUT' }],
+    ['a non-string header', { ...good, headers: { range: 5 } }],
+    ['no encryption', { ...good, encryption: undefined }],
+    ['a negative size', { ...good, ciphertextSize: -1 }],
+    ['a size that is a string', { ...good, ciphertextSize: '100' }],
+  ])('%s is ES_RESOLVE_FAILED', (_what, value) => {
+    expect(() => checkPresignedGet(value)).toThrow(expect.objectContaining({ code: 'ES_RESOLVE_FAILED' }));
+  });
+
+  test('an answer for another object than the one asked for is refused', () => {
+    expect(() => checkPresignedGet(good, { key: 'media/other' })).toThrow(
+      expect.objectContaining({ code: 'ES_RESOLVE_FAILED' }),
+    );
+    expect(() => checkPresignedGet(good, { key: 'media/k', bucket: 'c' })).toThrow(
+      expect.objectContaining({ code: 'ES_RESOLVE_FAILED' }),
+    );
+  });
+});
