@@ -21,7 +21,10 @@ export const MAX_PART_BYTES = 5 * 1024 ** 3;
 const bad = (message: string) => new PresignServiceError(PresignServiceErrorCode.BAD_REQUEST, message);
 const forbidden = (message: string) => new PresignServiceError(PresignServiceErrorCode.FORBIDDEN, message);
 
-/** Reads a JSON object body of at most `limit` bytes; anything else is a 4xx error. */
+/**
+ * Reads a JSON object body of at most `limit` bytes — from the request, or
+ * from `req.body` when a framework already read it — anything else is a 4xx error.
+ */
 export async function readJsonObject(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Record<string, unknown>> {
   const type = String(req.headers['content-type'] ?? '')
     .split(';')[0]
@@ -31,20 +34,33 @@ export async function readJsonObject(req: IncomingMessage, limit = MAX_BODY_BYTE
   if (type !== 'application/json') {
     throw new PresignServiceError(PresignServiceErrorCode.UNSUPPORTED_MEDIA_TYPE, 'send application/json');
   }
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new PresignServiceError(PresignServiceErrorCode.TOO_LARGE, `body over ${limit} bytes`);
-  const pieces: Buffer[] = [];
-  let size = 0;
-  for await (const piece of req) {
-    size += (piece as Buffer).length;
-    if (size > limit) throw new PresignServiceError(PresignServiceErrorCode.TOO_LARGE, `body over ${limit} bytes`);
-    pieces.push(piece as Buffer);
-  }
+  const tooLarge = () => new PresignServiceError(PresignServiceErrorCode.TOO_LARGE, `body over ${limit} bytes`);
+  if (Number(req.headers['content-length'] ?? 0) > limit) throw tooLarge();
+  // A body a framework already read: raw bytes or text, or parsed JSON (express.json()'s req.body).
+  const given = (req as IncomingMessage & { body?: unknown }).body;
   let body: unknown;
-  try {
-    body = JSON.parse(Buffer.concat(pieces).toString('utf8'));
-  } catch {
-    throw bad('the body is not valid JSON');
+  if (given !== undefined && !(given instanceof Uint8Array) && typeof given !== 'string') {
+    body = given;
+  } else {
+    let bytes: Buffer;
+    if (given !== undefined) {
+      bytes = typeof given === 'string' ? Buffer.from(given, 'utf8') : Buffer.from(given);
+      if (bytes.length > limit) throw tooLarge();
+    } else {
+      const pieces: Buffer[] = [];
+      let size = 0;
+      for await (const piece of req) {
+        size += (piece as Buffer).length;
+        if (size > limit) throw tooLarge();
+        pieces.push(piece as Buffer);
+      }
+      bytes = Buffer.concat(pieces);
+    }
+    try {
+      body = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw bad('the body is not valid JSON');
+    }
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('the body must be a JSON object');
   return body as Record<string, unknown>;

@@ -105,6 +105,9 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
  * - `uploads/complete` `{ key, uploadId, parts: [{ partNumber, etag }] }` → `{ key, etag }`
  * - `uploads/abort` `{ key, uploadId }` → `{ key, aborted: true }`
  *
+ * A body a framework already read is taken from `req.body` (bytes, text, or
+ * parsed JSON as `express.json()` leaves it).
+ *
  * Refusals are `{ error: { code, message } }` with a 4xx status (see
  * {@link PresignServiceErrorCode}); S3 failures a 502 whose detail goes to `log`.
  * @public

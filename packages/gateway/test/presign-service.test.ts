@@ -149,6 +149,39 @@ describe('get', () => {
     expect(outside.text).not.toContain('Zq7');
   });
 
+  test('a body a framework already read (req.body: bytes, or parsed JSON) is used, and still checked', async () => {
+    const handler = createPresignService({
+      client: s3.plain,
+      presign: getSignedUrl,
+      bucket: s3.bucket,
+      prefix: 'media',
+    });
+    const bodies: unknown[] = [
+      Buffer.from(JSON.stringify({ key: 'media/clip.bin' })),
+      { key: 'media/clip.bin' },
+      { key: 'private/secret.bin' },
+    ];
+    const other = http.createServer(async (req, res) => {
+      for await (const _ of req); // the framework read the stream
+      (req as http.IncomingMessage & { body?: unknown }).body = bodies.shift();
+      await handler(req, res);
+    });
+    const port = await listen(other);
+    try {
+      const post = () =>
+        fetch(`http://127.0.0.1:${port}/presign/get`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+      expect((await post()).status).toBe(200);
+      expect((await post()).status).toBe(200);
+      expect((await post()).status).toBe(403);
+    } finally {
+      await closeServer(other);
+    }
+  });
+
   test('authorize refuses before any S3 request', async () => {
     refused.add('media/clip.bin');
     try {
