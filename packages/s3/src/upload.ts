@@ -8,8 +8,8 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { ciphertextSize, createStreamCipher } from '@encrypted-stream/codec/low-level';
 import { encryptingBody } from '#body-streams';
-import { EventEmitter } from '#event-emitter';
 import { bodySource, knownLength } from './body';
+import { EventEmitter } from './event-emitter';
 import { withEncryption } from './markers';
 import { assertNoReservedMetadata, encryptionMetadata } from './metadata';
 import { type ObservedClient, observeClient } from './observed-client';
