@@ -42,6 +42,7 @@ let node: EncryptedClient;
 let server: StaticServer;
 let browser: Browser;
 let page: Page;
+let pageConfig: PageConfig;
 
 /** Calls `window.sdkPage[fn](...args)` in the page. */
 function call<K extends keyof SdkPage>(
@@ -118,7 +119,7 @@ beforeAll(async () => {
       throw new Error(`the page did not load: ${errors.join('; ')}`);
     });
   const settings = s3Settings();
-  const config: PageConfig = {
+  pageConfig = {
     endpoint: settings.endpoint,
     region: settings.region,
     // The test's credentials, standing in for the temporary ones a real page is given.
@@ -128,7 +129,7 @@ beforeAll(async () => {
     keyId,
     masterKey: Array.from(masterKey),
   };
-  await call('init', config);
+  await call('init', pageConfig);
 }, 180_000);
 
 afterAll(async () => {
@@ -294,5 +295,33 @@ describe('a tampered object', () => {
     const plaintext = seededBytes('untampered', SIZE);
     await node.client.send(new PutObjectCommand({ Bucket: bucket.name, Key: 'tamper/none', Body: plaintext }));
     expect(await call('getFailure', 'tamper/none')).toEqual({ stage: 'none', released: 0 });
+  });
+});
+
+describe('the published build', () => {
+  test('the page bundled from dist/ (as an application installs it) round-trips with Node', async () => {
+    const bundle = await bundleForBrowser(require.resolve('./fixtures/sdk-page/page.ts'), { built: true });
+    server.set('/built.html', { body: PAGE.replace('/page.js', '/built.js'), type: 'text/html; charset=utf-8' });
+    server.set('/built.js', { body: bundle, type: 'text/javascript; charset=utf-8' });
+    const built = await browser.newPage();
+    try {
+      await built.goto(`${server.origin}/built.html`);
+      await built.waitForFunction(() => window.sdkPage !== undefined, undefined, { timeout: 30_000 });
+      const result = await built.evaluate(
+        async ([config, size]) => {
+          const api = window.sdkPage;
+          api.init(config);
+          const sha = await api.makeData('built', size);
+          await api.put('built/object', 'built', 'stream');
+          const read = await api.get('built/object', { range: 'bytes=70000-', name: 'built', start: 70000 });
+          return { sha, matches: read.matches };
+        },
+        [pageConfig, 3 * C + 5] as const,
+      );
+      expect(result.matches).toBe(true);
+      expect((await nodeRead('built/object')).sha).toBe(result.sha);
+    } finally {
+      await built.close();
+    }
   });
 });

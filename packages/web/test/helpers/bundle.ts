@@ -11,6 +11,14 @@ export interface BundleOptions {
   readonly format?: 'esm' | 'iife';
   /** Minify (the bench measures what ships); off by default for readable stack traces. */
   readonly minify?: boolean;
+  /**
+   * Bundle the workspace packages as published (their built `dist/`, run
+   * `pnpm run build` first) rather than from their TypeScript sources. Main
+   * fields are then set explicitly: with its default ones, esbuild resolves a
+   * `require()` (as the packages' CommonJS build makes) of a package with both
+   * `module` and `main` to `main`, the AWS SDK's Node build.
+   */
+  readonly built?: boolean;
 }
 
 /** Bundles `entry` (a path) into one JavaScript text for browsers; fails on any `node:` import left. */
@@ -23,7 +31,7 @@ export async function bundleForBrowser(entry: string, options: BundleOptions = {
     format: options.format ?? 'esm',
     target: 'chrome120',
     minify: options.minify ?? false,
-    conditions: ['@encrypted-stream/source'],
+    ...(options.built ? { mainFields: ['browser', 'module', 'main'] } : { conditions: ['@encrypted-stream/source'] }),
     logLevel: 'silent',
     define: { 'process.env.NODE_ENV': '"production"' },
   });
