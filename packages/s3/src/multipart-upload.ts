@@ -180,7 +180,7 @@ export class EncryptedMultipartUpload {
     body: string | Uint8Array | Blob | NodeJS.ReadableStream | ReadableStream<Uint8Array>,
     options: { isLastPart?: boolean; contentLength?: number; abortSignal?: AbortSignal } = {},
   ): Promise<{ PartNumber: number; ETag: string | undefined }> {
-    const { failed, ...part } = await encryptPart(
+    const { failed, release, ...part } = await encryptPart(
       this.#state,
       partNumber,
       body,
@@ -200,6 +200,7 @@ export class EncryptedMultipartUpload {
       options.abortSignal ? { abortSignal: options.abortSignal } : {},
     );
     const out = await (failed ? Promise.race([sent, failed]) : sent);
+    release?.(); // sent: S3 read the whole body
     return { PartNumber: partNumber, ETag: out.ETag };
   }
 

@@ -72,9 +72,11 @@ export const handleUploadPart: CommandHandler = async (args, next, runtime) => {
     throw error;
   }
   if (partNumber === 1) runtime.uploads.partOneAccepted(input.UploadId); // parts waiting for it go ahead
-  const { failed, ...fields } = await encryptPlacedPart(state, placed, input.Body);
+  const { failed, release, ...fields } = await encryptPlacedPart(state, placed, input.Body);
   const sent = next({ ...args, input: { ...input, ...fields } });
-  return failed ? Promise.race([sent, failed]) : sent;
+  const out = await (failed ? Promise.race([sent, failed]) : sent);
+  release?.(); // sent: S3 read the whole body
+  return out;
 };
 
 /**

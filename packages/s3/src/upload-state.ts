@@ -6,10 +6,8 @@ import {
   CHUNK_OVERHEAD,
   chunkOffset,
   ciphertextSize,
-  collectBytes,
   createStreamCipher,
   type EncryptionHeader,
-  encryptBody,
   fromBase64Url,
   fromDetachedHeader,
   plaintextSize,
@@ -21,6 +19,7 @@ import { bodySource, isInMemory, knownLength } from './body';
 import { EncryptedS3Error, S3ErrorCode } from './errors';
 import { listAllParts } from './list-parts';
 import { assertPartSize, type ResolvedOptions } from './options';
+import { encryptIntoBuffer } from './part-buffers';
 
 /**
  * The encryption state of one multipart upload: parts are encrypted
@@ -151,6 +150,11 @@ export interface EncryptedPart {
   readonly ContentLength: number;
   /** For a streamed body: rejects if encrypting it fails (race it against the send). */
   readonly failed?: Promise<never>;
+  /**
+   * For an in-memory body: hands its buffer back to the upload once the
+   * UploadPart that sent it succeeded (see part-buffers.ts); not an SDK field.
+   */
+  readonly release?: () => void;
 }
 
 /**
@@ -184,13 +188,19 @@ export function placeLength(
 export async function encryptPlacedPart(state: UploadState, placed: PlacedPart, body: unknown): Promise<EncryptedPart> {
   const { cipher } = state;
   const run = partRun(state, placed);
-  const streamed = isInMemory(body) ? undefined : await streamedRequestBody(cipher, bodySource(body), run);
-  return {
-    ...(streamed
-      ? { Body: streamed.body, ...(streamed.failed ? { failed: streamed.failed } : {}) }
-      : { Body: await collectBytes(encryptBody(cipher, bodySource(body), run)) }),
-    ContentLength: partCipherLength(state, placed),
-  };
+  const ContentLength = partCipherLength(state, placed);
+  if (isInMemory(body)) {
+    const { body: Body, release } = encryptIntoBuffer(
+      state,
+      cipher,
+      bodySource(body) as Uint8Array,
+      run,
+      ContentLength,
+    );
+    return { Body, ContentLength, release };
+  }
+  const streamed = await streamedRequestBody(cipher, bodySource(body), run);
+  return { Body: streamed.body, ...(streamed.failed ? { failed: streamed.failed } : {}), ContentLength };
 }
 
 /** Where a placed part's chunks sit in the stream, and its length: what encrypting it checks. */

@@ -70,6 +70,56 @@ function tempFile(bytes: Uint8Array): string {
   return path;
 }
 
+describe('encryptPart: ciphertext buffers reused once a part was sent', () => {
+  const bytes = async (part: { Body: Uint8Array | Readable | Blob }) => part.Body as Uint8Array;
+
+  test('after release, the next part of the upload is encrypted into the same memory, and both decrypt', async () => {
+    const state = await newState();
+    const reader = await readerCipher(state);
+    const one = await encryptPart(state, 1, filler(PART, 1), undefined, undefined);
+    const first = Uint8Array.prototype.slice.call(await bytes(one)); // what was sent
+    one.release?.();
+    const two = await encryptPart(state, 2, filler(PART, 2), undefined, undefined);
+    expect((await bytes(two)).buffer).toBe((await bytes(one)).buffer); // reused
+    expect(Buffer.from(await decrypt(reader, first, 0, false))).toEqual(Buffer.from(filler(PART, 1)));
+    expect(Buffer.from(await decrypt(reader, await bytes(two), 2, false))).toEqual(Buffer.from(filler(PART, 2)));
+    // The shorter final part fits in a view of the same buffer.
+    two.release?.();
+    const last = await encryptPart(state, 3, filler(C + 5, 3), undefined, true);
+    expect((await bytes(last)).buffer).toBe((await bytes(one)).buffer);
+    expect(await bytes(last)).toHaveLength(STRIDE + 5 + (STRIDE - C)); // a whole chunk, then a 5-byte final one
+    expect(Buffer.from(await decrypt(reader, await bytes(last), 4, true))).toEqual(Buffer.from(filler(C + 5, 3)));
+  });
+
+  test('a part not released (in flight, or its send failed) is never written over', async () => {
+    const state = await newState();
+    const one = await encryptPart(state, 1, filler(PART, 1), undefined, undefined);
+    const sent = Uint8Array.prototype.slice.call(await bytes(one));
+    const two = await encryptPart(state, 2, filler(PART, 2), undefined, undefined);
+    expect((await bytes(two)).buffer).not.toBe((await bytes(one)).buffer);
+    expect(Buffer.from(await bytes(one))).toEqual(Buffer.from(sent));
+  });
+
+  test('releasing twice frees the buffer once: two later parts never share it', async () => {
+    const state = await newState();
+    const one = await encryptPart(state, 1, filler(PART, 1), undefined, undefined);
+    one.release?.();
+    one.release?.();
+    const two = await encryptPart(state, 2, filler(PART, 2), undefined, undefined);
+    const three = await encryptPart(state, 3, filler(PART, 3), undefined, undefined);
+    expect((await bytes(two)).buffer).not.toBe((await bytes(three)).buffer);
+  });
+
+  test('uploads never share buffers', async () => {
+    const a = await newState();
+    const b = await newState();
+    const one = await encryptPart(a, 1, filler(PART, 1), undefined, undefined);
+    one.release?.();
+    const other = await encryptPart(b, 1, filler(PART, 2), undefined, undefined);
+    expect((await bytes(other)).buffer).not.toBe((await bytes(one)).buffer);
+  });
+});
+
 describe('encryptPart', () => {
   test('part n starts at chunk (n-1)·partSize/chunkSize', async () => {
     const state = await newState();
