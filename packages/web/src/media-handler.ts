@@ -202,7 +202,7 @@ export function createMediaHandler(options: MediaHandlerOptions): MediaHandler {
         const s3Range = `bytes=${plan.cipherStart}-${cipherEnd - 1}`;
         const response = await fetchImpl(get.url, {
           method: 'GET',
-          headers: { ...get.headers, range: s3Range },
+          headers: { ...requestHeaders(get.headers), range: s3Range },
           mode: 'cors',
           credentials: 'omit',
           cache: 'no-store',
@@ -213,8 +213,8 @@ export function createMediaHandler(options: MediaHandlerOptions): MediaHandler {
         if ((response.status === 403 || response.status === 412) && attempt === 0) {
           // Expired (403) or the object changed (412, If-Match): resolve anew, once.
           await response.body?.cancel().catch(() => {});
-          const previous = await objects.forget(id);
-          entry = await objects.refresh(id, response.status === 412 ? undefined : previous);
+          // Concurrent requests refused together share one new resolve.
+          entry = await objects.reopen(id, entry, response.status !== 412);
           continue;
         }
         checkCiphertextResponse(response, plan.cipherStart, cipherEnd, ciphertextSize);
@@ -227,8 +227,11 @@ export function createMediaHandler(options: MediaHandlerOptions): MediaHandler {
           length: plan.length,
         });
         headers['content-type'] = typeFor(id) ?? safeMediaType(response.headers.get('content-type'));
-        const body = decryptingBody(response.body as ReadableStream<Uint8Array>, decoder, (error) =>
-          log('body-failed', { code: codeOf(error) }),
+        const body = decryptingBody(
+          response.body as ReadableStream<Uint8Array>,
+          decoder,
+          (error) => log('body-failed', { code: codeOf(error) }),
+          cipherEnd - plan.cipherStart,
         );
         log('served', { status });
         return new Response(body, { status, headers });
@@ -255,6 +258,7 @@ export function createMediaHandler(options: MediaHandlerOptions): MediaHandler {
  * Throws ES_S3_FAILED unless S3 answered the ciphertext range asked for: a
  * 206 whose Content-Range (when CORS exposes it) is exactly that range of an
  * object of the size the header was opened with, or a 200 of the whole body.
+ * The body's length is checked as it streams (decryptingBody, RangeDecoder).
  */
 function checkCiphertextResponse(response: Response, start: number, end: number, size: number): void {
   const fail = (why: string) => {
@@ -268,4 +272,12 @@ function checkCiphertextResponse(response: Response, start: number, end: number,
   if (contentRange !== null && contentRange !== `bytes ${start}-${end - 1}/${size}`) {
     throw fail('S3 answered another range than the one asked for');
   }
+}
+
+/** Headers S3 must not see from the app server's answer: the handler alone chooses which bytes come back. */
+const HANDLER_HEADERS = new Set(['range', 'if-range']);
+
+/** The presigned GET's headers (untrusted), without any that would change the range S3 answers. */
+function requestHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HANDLER_HEADERS.has(name.toLowerCase())));
 }

@@ -58,10 +58,22 @@ export class OpenedObjects {
     return cached?.catch(() => undefined);
   }
 
-  /** Opens `id` anew from `previous` and caches the result. */
-  refresh(id: string, previous: OpenedObject | undefined): Promise<OpenedObject> {
-    this.#entries.delete(id);
-    return this.#start(id, previous);
+  /**
+   * Opens `id` anew after S3 refused `failed` (its URL): unless another
+   * request already did — then its newer entry (or its open in progress) is
+   * shared, so requests refused together cost one resolve. `reuse` passes
+   * `failed` to `open` as the previous entry (an expired URL, same object).
+   */
+  async reopen(id: string, failed: OpenedObject, reuse: boolean): Promise<OpenedObject> {
+    for (;;) {
+      const cached = this.#entries.get(id);
+      if (!cached) return this.#start(id, reuse ? failed : undefined);
+      const current = await cached.catch(() => undefined);
+      if (this.#entries.get(id) !== cached) continue; // changed while we waited: look again
+      if (current !== undefined && current !== failed) return current;
+      this.#entries.delete(id);
+      return this.#start(id, reuse ? failed : undefined);
+    }
   }
 
   #expiring(entry: OpenedObject): boolean {

@@ -9,8 +9,11 @@ const resolveFailed = (message: string) => new EncryptedMediaError(WebErrorCode.
  * string map of encryption metadata and a size. It stays untrusted: the
  * header in it is authenticated when the object is opened, and the bytes the
  * URL returns chunk by chunk. `expected`, when given, is the object the
- * caller asked for: an answer for another one is refused (an app server
- * cannot pass off one object as another, under `context: 'location'` or not).
+ * caller asked for: an answer naming another one, or whose URL is not a GET
+ * of the object it names (path-style or virtual-hosted), is refused. That
+ * stops a mistaken app server; one that turns hostile holds bucket write
+ * access and can copy another object to this key — only `context:
+ * 'location'` (the header bound to the key) stops that.
  * @public
  */
 export function checkPresignedGet(
@@ -39,5 +42,24 @@ export function checkPresignedGet(
   if (expected && (get.key !== expected.key || (expected.bucket !== undefined && get.bucket !== expected.bucket))) {
     throw resolveFailed('the presigned GET is for another object than the one asked for');
   }
+  // The URL must fetch the object the answer names: with `context: 'none'` nothing in the header ties the
+  // ciphertext to a key, so an answer naming this object with another object's URL would play that one.
+  if (expected && !urlNamesObject(url, get.bucket, get.key)) {
+    throw resolveFailed('the presigned url is not a GET of the object the answer names');
+  }
   return get as unknown as PresignedEncryptedGet;
+}
+
+/**
+ * Whether `url` is an S3 URL of `bucket`/`key`: path-style (`/bucket/key`)
+ * or virtual-hosted (`bucket.host/key`).
+ */
+function urlNamesObject(url: URL, bucket: string, key: string): boolean {
+  let path: string;
+  try {
+    path = url.pathname.split('/').map(decodeURIComponent).join('/');
+  } catch {
+    return false;
+  }
+  return path === `/${bucket}/${key}` || (path === `/${key}` && url.hostname.startsWith(`${bucket}.`));
 }

@@ -70,3 +70,19 @@ test('forget drops an entry; at most `capacity` entries, least recently used out
   await objects.get('x');
   expect(calls).toHaveLength(5);
 });
+
+test('reopen after a refusal: requests refused together share one new open; a newer entry is kept', async () => {
+  const { objects, calls } = setup();
+  const first = await objects.get('a');
+  const reopened = await Promise.all([
+    objects.reopen('a', first, true),
+    objects.reopen('a', first, true),
+    objects.reopen('a', first, false),
+  ]);
+  expect(calls.map((c) => c.previous)).toEqual([undefined, first]);
+  expect(new Set(reopened).size).toBe(1);
+  expect(reopened[0]).not.toBe(first);
+  // A later refusal of the new entry opens once more, without a previous entry when told not to reuse it.
+  await objects.reopen('a', reopened[0] as OpenedObject, false);
+  expect(calls.map((c) => c.previous)).toEqual([undefined, first, undefined]);
+});

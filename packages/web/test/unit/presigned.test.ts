@@ -32,7 +32,7 @@ test('safeMediaType: audio and video pass, anything that could be a document doe
 describe('checkPresignedGet: what an app server answers is checked for shape', () => {
   const good = {
     method: 'GET',
-    url: 'https://s3.test/b/k?X-Amz-Signature=abc',
+    url: 'https://s3.test/b/media/k?X-Amz-Signature=abc',
     headers: { 'if-match': '"e"' },
     bucket: 'b',
     key: 'media/k',
@@ -65,5 +65,26 @@ describe('checkPresignedGet: what an app server answers is checked for shape', (
     expect(() => checkPresignedGet(good, { key: 'media/k', bucket: 'c' })).toThrow(
       expect.objectContaining({ code: 'ES_RESOLVE_FAILED' }),
     );
+  });
+
+  test('with an expected object, the URL must be a GET of the object the answer names', () => {
+    const hosted = { ...good, url: 'https://b.s3.test/media/k?X-Amz-Signature=abc' };
+    expect(checkPresignedGet(hosted, { key: 'media/k' })).toBe(hosted);
+    const encoded = { ...good, url: 'https://s3.test/b/media/k%20%C3%A9?x=1', key: 'media/k é' };
+    expect(checkPresignedGet(encoded, { key: 'media/k é' })).toBe(encoded);
+    for (const url of [
+      'https://s3.test/b/media/other?X-Amz-Signature=abc', // another key
+      'https://s3.test/c/media/k', // another bucket
+      'https://c.s3.test/media/k', // another bucket, virtual-hosted
+      'https://s3.test/b/media/k/x', // a longer key
+      'https://s3.test/x/b/media/k', // bucket x, key b/media/k
+      'https://s3.test/b/media/%E0%A4%A', // not decodable
+    ]) {
+      expect(() => checkPresignedGet({ ...good, url }, { key: 'media/k' })).toThrow(
+        expect.objectContaining({ code: 'ES_RESOLVE_FAILED' }),
+      );
+    }
+    // Without an expected object only the shape is checked.
+    expect(checkPresignedGet({ ...good, url: 'https://cdn.test/x' })).toBeDefined();
   });
 });
