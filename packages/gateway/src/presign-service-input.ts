@@ -76,12 +76,14 @@ export function onlyFields(body: Record<string, unknown>, allowed: readonly stri
 const asciiName = (name: string) => name.slice(0, 40).replace(/[^\x20-\x7e]/g, '?');
 
 /**
- * An object key under `prefix` (a folder, see folderPrefix): a string of at
- * most 1024 UTF-8 bytes, no control characters or backslashes, no empty,
+ * An object key under `prefix` (a folder, see folderPrefix): a well-formed
+ * string of at most 1024 UTF-8 bytes, no control characters or backslashes, no empty,
  * `.` or `..` segment, nothing but a name after the prefix.
  */
 export function objectKey(value: unknown, prefix: string): string {
   if (typeof value !== 'string' || value.length === 0) throw bad('key must be a non-empty string');
+  // A lone surrogate has no UTF-8 form: S3 would get U+FFFD (another key than authorize saw) or the SDK throw.
+  if (!isWellFormed(value)) throw bad('key is not well-formed Unicode');
   if (Buffer.byteLength(value, 'utf8') > 1024) throw bad('key is longer than 1024 bytes');
   if (/[\u0000-\u001f\u007f\\]/.test(value)) throw forbidden('key holds control characters or a backslash');
   const folder = folderPrefix(prefix);
@@ -91,6 +93,11 @@ export function objectKey(value: unknown, prefix: string): string {
     throw forbidden('key has an empty, "." or ".." segment');
   }
   return value;
+}
+
+/** Whether `value` has no lone surrogate (String.prototype.isWellFormed, Node 20+). */
+function isWellFormed(value: string): boolean {
+  return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value);
 }
 
 /** An S3 upload id: 1 … 1024 printable ASCII characters. */

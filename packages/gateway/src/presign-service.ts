@@ -36,6 +36,16 @@ import {
 export type PresignAction = 'get' | 'create' | 'part' | 'complete' | 'abort';
 
 /**
+ * What `authorize` is told besides the key and action: the upload id of a
+ * `part`, `complete` or `abort`, and a `part`'s number (empty for `get` and `create`).
+ * @public
+ */
+export interface PresignRequestDetails {
+  readonly uploadId?: string;
+  readonly partNumber?: number;
+}
+
+/**
  * Options of {@link createPresignService}.
  * @public
  */
@@ -51,8 +61,18 @@ export interface PresignServiceOptions {
   /**
    * The app's own access control, called after the key is checked against
    * the prefix and before any S3 request: `false` is a 403. Default: allow.
+   * `details` names the upload a `part`, `complete` or `abort` is for (and
+   * the part number): S3 ties an upload id to its key only, so anyone
+   * allowed to write a key can send parts to, complete or abort any upload
+   * of that key unless the app checks the id is the caller's (e.g. recorded
+   * at `create`, from the answer).
    */
-  readonly authorize?: (req: IncomingMessage, key: string, action: PresignAction) => boolean | Promise<boolean>;
+  readonly authorize?: (
+    req: IncomingMessage,
+    key: string,
+    action: PresignAction,
+    details: PresignRequestDetails,
+  ) => boolean | Promise<boolean>;
   /** Seconds presigned URLs live (default 900). */
   readonly expiresIn?: number;
   /** The path the routes hang under (default `/presign/`): `get`, `uploads/create|part|complete|abort`. */
@@ -125,8 +145,8 @@ export function createPresignService(options: PresignServiceOptions): PresignSer
   const base = options.basePath ?? '/presign/';
   if (!base.startsWith('/') || !base.endsWith('/')) throw new TypeError('options.basePath must start and end with /');
 
-  const allowed = async (req: IncomingMessage, key: string, action: PresignAction) => {
-    if (authorize && !(await authorize(req, key, action))) {
+  const allowed = async (req: IncomingMessage, key: string, action: PresignAction, details = {}) => {
+    if (authorize && !(await authorize(req, key, action, details))) {
       throw new PresignServiceError(PresignServiceErrorCode.FORBIDDEN, `not allowed to ${action} this key`);
     }
   };
@@ -159,7 +179,7 @@ export function createPresignService(options: PresignServiceOptions): PresignSer
         PartNumber: partNumber(body.partNumber),
         ContentLength: partLength(body.contentLength),
       };
-      await allowed(req, key, 'part');
+      await allowed(req, key, 'part', { uploadId: input.UploadId, partNumber: input.PartNumber });
       return presignPart(client, presign, input, expiresIn);
     },
     async 'uploads/complete'(req, body) {
@@ -167,7 +187,7 @@ export function createPresignService(options: PresignServiceOptions): PresignSer
       const key = objectKey(body.key, prefix);
       const UploadId = uploadId(body.uploadId);
       const Parts = completedParts(body.parts);
-      await allowed(req, key, 'complete');
+      await allowed(req, key, 'complete', { uploadId: UploadId });
       const input = { Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts } };
       const done = await client.send(new CompleteMultipartUploadCommand(withEncryption(input, { raw: true })));
       return { key, etag: done.ETag };
@@ -176,7 +196,7 @@ export function createPresignService(options: PresignServiceOptions): PresignSer
       onlyFields(body, ['key', 'uploadId']);
       const key = objectKey(body.key, prefix);
       const UploadId = uploadId(body.uploadId);
-      await allowed(req, key, 'abort');
+      await allowed(req, key, 'abort', { uploadId: UploadId });
       await client.send(
         new AbortMultipartUploadCommand(withEncryption({ Bucket: bucket, Key: key, UploadId }, { raw: true })),
       );
