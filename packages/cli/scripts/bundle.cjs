@@ -147,6 +147,12 @@ async function main() {
   rmSync(dist, { recursive: true, force: true });
   const builds = [
     { name: 'main', outfile: join(dist, 'main.js'), options: { entryPoints: [join(root, 'src/main.ts')] } },
+    // Installed by bin/ before main.js loads, so main.js and every chunk compile through it.
+    {
+      name: 'compile-cache',
+      outfile: join(dist, 'compile-cache.js'),
+      options: { entryPoints: [join(root, 'src/compile-cache.ts')] },
+    },
     ...Object.entries(CHUNKS).map(([chunk, specifiers]) => ({
       name: chunk,
       outfile: chunkFile(chunk),
