@@ -61,7 +61,7 @@ export async function startTamperProxy(upstream: string): Promise<TamperProxy> {
       async (upstreamRes) => {
         const out: Buffer[] = [];
         for await (const piece of upstreamRes) out.push(piece as Buffer);
-        let body = Buffer.concat(out);
+        let body: Buffer = Buffer.concat(out);
         let responseHeaders: Record<string, string> = {};
         for (const [name, value] of Object.entries(upstreamRes.headers)) {
           if (value !== undefined && name !== 'connection' && name !== 'transfer-encoding') {
