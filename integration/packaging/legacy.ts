@@ -6,6 +6,7 @@ import { decryptingStream } from '@encrypted-stream/codec/node';
 import { createGatewayHandler } from '@encrypted-stream/gateway';
 import { getEncryptionPlugin } from '@encrypted-stream/s3';
 import { EncryptedUpload } from '@encrypted-stream/s3/upload';
+import { createMediaHandler, uploadEncrypted } from '@encrypted-stream/web';
 
 export const used: unknown[] = [
   LocalKeyring,
@@ -14,5 +15,7 @@ export const used: unknown[] = [
   createGatewayHandler,
   getEncryptionPlugin,
   EncryptedUpload,
+  createMediaHandler,
+  uploadEncrypted,
 ];
 export type Decoder = ChunkDecoder;

@@ -10,14 +10,15 @@ import { s3Settings, s3SettingsEnv, useBucket } from '@encrypted-stream/test-sup
  * uploads), installed with plain npm from the tarballs into an app outside the
  * workspace, next to another `@aws-sdk/client-s3` 3.x than the workspace's,
  * then an ES module, a CommonJS and a strict TypeScript program (from
- * `integration/packaging/`) run against the real S3 server.
+ * `integration/packaging/`) run against the real S3 server, and the web
+ * package's root entry is bundled for browsers with esbuild.
  *
  * Needs the packages built (`pnpm run build`) and the npm registry.
  */
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../..');
 const PROGRAMS = resolve(__dirname, '../packaging');
-const PACKAGES = ['codec', 's3', 'gateway', 'kms', 'cli'];
+const PACKAGES = ['codec', 's3', 'gateway', 'kms', 'cli', 'web'];
 /** Older than the workspace's client (3.1175.0), and the floor of the s3 package's peer range. */
 const OTHER_SDK = '3.700.0';
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
@@ -144,11 +145,73 @@ describe('the published tarballs', () => {
     const bin = join(app, 'node_modules/.bin/encrypted-stream');
     const { stdout } = await sh(app, bin, ['--help']);
     expect(stdout).toContain('encrypted-stream');
-    // The KMS keyring (loaded only when a KMS option is given) comes from the kms tarball.
+    // The KMS keyring (loaded only when a KMS option is given) comes from the CLI's own bundle (dist/chunks/kms.js).
     await expect(
       sh(app, bin, ['encrypt', '--kms-key-id', 'arn:aws:kms:us-east-1:111122223333:alias/x']),
     ).rejects.toThrow(/--kms-key-id "arn:aws:kms:us-east-1:111122223333:alias\/x" is not a KMS key ARN/);
   });
+
+  test('the web package: its root entry bundles for browsers from the tarballs, with no Node built-in reachable', async () => {
+    // esbuild is the web package's dev dependency (integration has none of its own).
+    const esbuild = require(
+      join(ROOT, 'packages/web/node_modules/esbuild'),
+    ) as typeof import('../../packages/web/node_modules/esbuild');
+    const nodeImports: string[] = [];
+    const result = await esbuild.build({
+      absWorkingDir: app,
+      entryPoints: ['browser.mjs'],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'browser',
+      format: 'esm',
+      // As an application bundling the built packages must (see packages/web/test/helpers/bundle.ts).
+      mainFields: ['browser', 'module', 'main'],
+      logLevel: 'silent',
+      plugins: [
+        {
+          name: 'no-node-builtins',
+          setup(build) {
+            const builtins = new Set(require('node:module').builtinModules as string[]);
+            // A Node built-in is fine only where a package's `browser` field disables it (libsodium's crypto).
+            build.onResolve({ filter: /.*/ }, async (args) => {
+              if (args.pluginData === 'checking') return undefined;
+              if (!args.path.startsWith('node:') && !builtins.has(args.path)) return undefined;
+              const { kind, importer, resolveDir } = args;
+              const resolved = await build.resolve(args.path, { kind, importer, resolveDir, pluginData: 'checking' });
+              if (resolved.errors.length === 0 && !resolved.external) return undefined;
+              nodeImports.push(`${args.path} from ${importer.slice(app.length)}`);
+              return { path: args.path, external: true };
+            });
+          },
+        },
+      ],
+    });
+    expect(nodeImports).toEqual([]);
+    const inputs = Object.keys(result.metafile.inputs);
+    // From the installed tarballs, not the workspace; the codec's web build, never its node entry.
+    expect(inputs.some((path) => path.startsWith('node_modules/@encrypted-stream/web/dist/'))).toBe(true);
+    expect(inputs.some((path) => path.startsWith('node_modules/@encrypted-stream/codec/dist/'))).toBe(true);
+    const outside = inputs.filter((path) => !path.startsWith('node_modules/') && !path.startsWith('(disabled):'));
+    expect(outside).toEqual(['browser.mjs']);
+    expect(inputs.filter((path) => path.includes('/codec/dist/node/'))).toEqual([]);
+    expect(result.outputFiles[0]?.text).toContain('serveEncryptedMedia');
+  }, 120_000);
+
+  test("the web package's types, strict nodenext with the DOM lib", async () => {
+    const options = ['--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext'];
+    await sh(app, 'node', [
+      TSC,
+      ...options,
+      '--target',
+      'es2022',
+      '--lib',
+      'es2022,dom',
+      '--skipLibCheck',
+      'false',
+      'web.mts',
+    ]);
+  }, 120_000);
 
   test('without lib-storage (an optional peer), the root entries load and only /upload asks for it', async () => {
     const lean = join(scratch, 'lean');
