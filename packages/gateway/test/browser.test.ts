@@ -5,58 +5,23 @@
  * the gateway's CSP; an object relabelled text/html is a download, and even
  * shown inline runs no script. Needs Debian's `chromium` and `ffmpeg`.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  makeTestVideo,
+  playsPast as playsPastOn,
+  requireTools,
+  videoState,
+} from '@encrypted-stream/test-support/browser';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type RunningGateway, startGateway } from './helpers/gateway';
 import { useS3 } from './helpers/s3';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
 const SCREENSHOT = path.resolve(__dirname, '../../../artifacts/gateway-video.png');
 const SECONDS = 30;
-
-/** Fails (never skips) when a tool is missing: CI must install it. */
-function requireTools(): void {
-  const missing: string[] = [];
-  if (!existsSync(CHROMIUM)) missing.push(`chromium (no ${CHROMIUM})`);
-  if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status !== 0) missing.push('ffmpeg (not on PATH)');
-  if (missing.length > 0) {
-    throw new Error(
-      `The browser test needs ${missing.join(' and ')}. Install them with:\n` +
-        '  apt-get install -y chromium ffmpeg\n(or set CHROMIUM_PATH to a Chromium binary)',
-    );
-  }
-}
-
-/** A 30 s 320x240 VP9 + Opus WebM: a test pattern with a running clock, noisy enough to weigh several MB. */
-function makeVideo(dir: string): Buffer {
-  const out = path.join(dir, 'test.webm');
-  const args = [
-    ['-hide_banner', '-loglevel', 'error', '-y'],
-    ['-f', 'lavfi', '-i', `testsrc=duration=${SECONDS}:size=320x240:rate=25`],
-    ['-f', 'lavfi', '-i', `sine=frequency=440:duration=${SECONDS}`],
-    ['-vf', 'noise=alls=12:allf=t'],
-    ['-c:v', 'libvpx-vp9', '-b:v', '2M', '-minrate', '2M', '-maxrate', '2M', '-g', '25'],
-    ['-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1'],
-    ['-c:a', 'libopus', '-b:a', '48k', '-shortest', '-f', 'webm', out],
-  ].flat();
-  const run = spawnSync('ffmpeg', args, { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`ffmpeg failed (${run.status}): ${run.stderr}`);
-  return readFileSync(out);
-}
 
 const PAGE = `<!doctype html>
 <html><head><title>gateway video</title></head>
@@ -80,8 +45,10 @@ let page: Page;
 let size = 0;
 
 beforeAll(async () => {
-  requireTools();
-  const video = makeVideo(tmp);
+  requireTools({ ffmpeg: true });
+  const videoFile = path.join(tmp, 'test.webm');
+  makeTestVideo(videoFile, SECONDS);
+  const video = readFileSync(videoFile);
   size = video.length;
   await s3.putEncrypted('media/video.webm', video, { ContentType: 'video/webm' });
   await s3.putEncrypted('media/evil.html', EVIL_PAGE, { ContentType: 'text/html; charset=utf-8' });
@@ -115,50 +82,8 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-interface VideoState {
-  currentTime: number;
-  duration: number;
-  paused: boolean;
-  seeking: boolean;
-  ended: boolean;
-  readyState: number;
-  error: number | null;
-  frames: number;
-}
-
-const state = (): Promise<VideoState> =>
-  page.evaluate(() => {
-    const v = document.getElementById('v') as HTMLVideoElement;
-    return {
-      currentTime: v.currentTime,
-      duration: v.duration,
-      paused: v.paused,
-      seeking: v.seeking,
-      ended: v.ended,
-      readyState: v.readyState,
-      error: v.error?.code ?? null,
-      frames: v.getVideoPlaybackQuality().totalVideoFrames,
-    };
-  });
-
-/** Waits until the video plays past `time` (not paused, not seeking, no error). */
-async function playsPast(time: number, timeout = 20_000): Promise<void> {
-  try {
-    await page.waitForFunction(
-      (t) => {
-        const v = document.getElementById('v') as HTMLVideoElement;
-        if (v.error) throw new Error(`media error ${v.error.code}: ${v.error.message}`);
-        return !v.seeking && v.currentTime > t && (!v.paused || v.ended);
-      },
-      time,
-      { timeout, polling: 50 },
-    );
-  } catch (error) {
-    throw new Error(
-      `the video did not play past ${time}s: ${(error as Error).message}; ${JSON.stringify(await state())}`,
-    );
-  }
-}
+const state = () => videoState(page);
+const playsPast = (time: number, timeout = 20_000) => playsPastOn(page, time, timeout);
 
 test('Chromium plays the decrypted video, seeks three times with range requests, one S3 request each', async () => {
   await page.goto(`${gateway.origin}/`);

@@ -15,6 +15,8 @@
  * - `fault-proxy.ts`: `startFaultProxy()`, a scripted fault-injecting reverse proxy in front of S3
  * - `kms-test-double.ts` (its own entry, `@encrypted-stream/test-support/kms-test-double`, so that suites
  *   without KMS never load the KMS SDK): `KmsTestDouble`, a test double of AWS KMS's JSON protocol
+ * - `browser.ts` (its own entry, `@encrypted-stream/test-support/browser`): headless Chromium (`launchChromium`,
+ *   `CHROMIUM`, `CHROMIUM_ARGS`, `requireTools`), `makeTestVideo` (ffmpeg), `videoState` and `playsPast`
  */
 export * from '@encrypted-stream/test-base';
 export * from './bucket';

@@ -36,8 +36,8 @@ import {
 import { createGatewayHandler, createPresignService } from '@encrypted-stream/gateway';
 import { getEncryptionPlugin } from '@encrypted-stream/s3';
 import { createBucket, destroyBucket, plainClient } from '@encrypted-stream/test-support';
+import { launchChromium } from '@encrypted-stream/test-support/browser';
 import { bundleForBrowser } from '../test/helpers/bundle';
-import { launchChromium } from '../test/helpers/chromium';
 import { startStaticServer } from '../test/helpers/static-server';
 import type { BenchPage } from './bench-page';
 

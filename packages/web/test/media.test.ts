@@ -11,7 +11,6 @@
  * plaintext. A byte flipped in S3 stops playback with a media error. Needs
  * Debian's `chromium` and `ffmpeg`.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -21,10 +20,16 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { LocalKeyring } from '@encrypted-stream/codec';
 import { createPresignService } from '@encrypted-stream/gateway';
 import { encryptedClient, plainClient, readAll, s3Settings, useBucket } from '@encrypted-stream/test-support';
+import {
+  launchChromium,
+  makeTestVideo,
+  playsPast as playsPastOn,
+  requireTools,
+  videoState,
+} from '@encrypted-stream/test-support/browser';
 import type { Browser, Page } from 'playwright-core';
 import type { MediaLogEntry, UploadProgress } from '../src';
 import { bundleForBrowser } from './helpers/bundle';
-import { launchChromium, requireTools } from './helpers/chromium';
 import { type RecordingProxy, startRecordingProxy } from './helpers/recording-proxy';
 import { type StaticServer, startStaticServer } from './helpers/static-server';
 
@@ -32,23 +37,6 @@ const SCREENSHOT = path.resolve(__dirname, '../../../artifacts/web-video.png');
 const SECONDS = 30;
 const ID = 'clip.webm';
 const KEY = `media/${ID}`;
-
-/** A 30 s 320x240 VP9 + Opus WebM: a test pattern with a running clock, noisy enough to weigh several MB. */
-function makeVideo(dir: string): string {
-  const out = path.join(dir, ID);
-  const args = [
-    ['-hide_banner', '-loglevel', 'error', '-y'],
-    ['-f', 'lavfi', '-i', `testsrc=duration=${SECONDS}:size=320x240:rate=25`],
-    ['-f', 'lavfi', '-i', `sine=frequency=440:duration=${SECONDS}`],
-    ['-vf', 'noise=alls=12:allf=t'],
-    ['-c:v', 'libvpx-vp9', '-b:v', '2M', '-minrate', '2M', '-maxrate', '2M', '-g', '25'],
-    ['-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1'],
-    ['-c:a', 'libopus', '-b:a', '48k', '-shortest', '-f', 'webm', out],
-  ].flat();
-  const run = spawnSync('ffmpeg', args, { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`ffmpeg failed (${run.status}): ${run.stderr}`);
-  return out;
-}
 
 const PAGE = `<!doctype html>
 <html><head><title>encrypted media</title></head>
@@ -70,7 +58,8 @@ const appClient = { current: undefined as ReturnType<typeof plainClient> | undef
 
 beforeAll(async () => {
   requireTools({ ffmpeg: true });
-  videoPath = makeVideo(tmp);
+  videoPath = path.join(tmp, ID);
+  makeTestVideo(videoPath, SECONDS);
   video = readFileSync(videoPath);
   proxy = await startRecordingProxy(s3Settings().endpoint);
   // The app server: S3 credentials, no key; its presigned URLs point at the recording proxy.
@@ -127,48 +116,8 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-interface VideoState {
-  currentTime: number;
-  duration: number;
-  paused: boolean;
-  seeking: boolean;
-  readyState: number;
-  error: number | null;
-  frames: number;
-}
-
-const state = (): Promise<VideoState> =>
-  page.evaluate(() => {
-    const v = document.getElementById('v') as HTMLVideoElement;
-    return {
-      currentTime: v.currentTime,
-      duration: v.duration,
-      paused: v.paused,
-      seeking: v.seeking,
-      readyState: v.readyState,
-      error: v.error?.code ?? null,
-      frames: v.getVideoPlaybackQuality().totalVideoFrames,
-    };
-  });
-
-/** Waits until the video plays past `time` (not paused, not seeking, no error). */
-async function playsPast(time: number, timeout = 30_000): Promise<void> {
-  try {
-    await page.waitForFunction(
-      (t) => {
-        const v = document.getElementById('v') as HTMLVideoElement;
-        if (v.error) throw new Error(`media error ${v.error.code}: ${v.error.message}`);
-        return !v.seeking && v.currentTime > t && (!v.paused || v.ended);
-      },
-      time,
-      { timeout, polling: 50 },
-    );
-  } catch (error) {
-    throw new Error(
-      `the video did not play past ${time}s: ${(error as Error).message}; ${JSON.stringify(await state())}`,
-    );
-  }
-}
+const state = () => videoState(page);
+const playsPast = (time: number, timeout = 30_000) => playsPastOn(page, time, timeout);
 
 const workerLog = () =>
   page.evaluate(() =>

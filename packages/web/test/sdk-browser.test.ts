@@ -25,10 +25,10 @@ import {
   sha256,
   useBucket,
 } from '@encrypted-stream/test-support';
+import { launchChromium, requireTools } from '@encrypted-stream/test-support/browser';
 import type { Browser, Page } from 'playwright-core';
 import type { PageConfig, SdkPage } from './fixtures/sdk-page/page';
 import { bundleForBrowser } from './helpers/bundle';
-import { launchChromium, requireTools } from './helpers/chromium';
 import { type StaticServer, startStaticServer } from './helpers/static-server';
 
 const MiB = 1024 * 1024;
