@@ -136,7 +136,9 @@ async function serve(
   // A 4xx/5xx body is the handler's own text, not plaintext: kept for the leak check.
   if (response.status >= 400) bodies.push(answered.toString('latin1'));
   const released = response.status >= 400 ? Buffer.alloc(0) : answered;
-  response.headers.forEach((value, name) => bodies.push(`${name}: ${value}`));
+  response.headers.forEach((value, name) => {
+    bodies.push(`${name}: ${value}`);
+  });
   const gets = proxy.log
     .slice(before)
     .filter((e) => e.method === 'GET')

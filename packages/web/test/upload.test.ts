@@ -231,7 +231,13 @@ describe('parallel parts', () => {
     const service = presignClient(endpoint);
     await expect(
       uploadEncrypted({
-        service: { ...service, abort: (key, id) => (aborts.push(id), service.abort(key, id)) },
+        service: {
+          ...service,
+          abort: (key, id) => {
+            aborts.push(id);
+            return service.abort(key, id);
+          },
+        },
         key: 'media/parallel-failing.bin',
         body: randomBytes(3 * PART + 10),
         keyring,
