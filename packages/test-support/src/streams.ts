@@ -50,13 +50,26 @@ export async function hashBody(body: unknown): Promise<{ sha256: string; length:
 }
 
 /**
- * Reads a body until it ends or fails, keeping what was delivered before the
- * failure: `{ delivered, error }`. Uses 'data' events so that nothing already
- * handed to the consumer is lost when the stream errors.
+ * Reads `body` (a Node stream, or a web ReadableStream) until it ends or
+ * fails: what it delivered before, and the error (undefined when it ended).
+ * A Node stream is read through 'data' events, so that nothing already handed
+ * to the consumer is lost when it errors.
  */
-export function consumeUntilError(body: unknown): Promise<{ delivered: Buffer; error: unknown }> {
-  const stream = body as NodeJS.ReadableStream;
+export async function consumeUntilError(body: unknown): Promise<{ delivered: Buffer; error: unknown }> {
   const pieces: Buffer[] = [];
+  if (typeof (body as ReadableStream<Uint8Array>)?.getReader === 'function') {
+    const reader = (body as ReadableStream<Uint8Array>).getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return { delivered: Buffer.concat(pieces), error: undefined };
+        pieces.push(Buffer.from(value));
+      }
+    } catch (error) {
+      return { delivered: Buffer.concat(pieces), error };
+    }
+  }
+  const stream = body as NodeJS.ReadableStream;
   return new Promise((resolve) => {
     stream.on('data', (piece: Uint8Array) => pieces.push(Buffer.from(piece)));
     stream.on('error', (error) => resolve({ delivered: Buffer.concat(pieces), error }));

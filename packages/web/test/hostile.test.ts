@@ -15,6 +15,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { CHUNK_OVERHEAD, ciphertextSize } from '@encrypted-stream/codec/low-level';
 import { type PresignedEncryptedGet, presignEncryptedGet } from '@encrypted-stream/s3';
 import {
+  consumeUntilError,
   encryptedClient,
   newKeyring,
   plainClient,
@@ -118,21 +119,13 @@ async function serve(
     new Request(`http://app.test/media/${id}`, { method, headers: range ? { range } : {} }),
     id,
   );
-  const pieces: Uint8Array[] = [];
+  let answered: Buffer = Buffer.alloc(0);
   let failure: string | undefined;
   if (response.body) {
-    const reader = response.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        pieces.push(value);
-      }
-    } catch (error) {
-      failure = String((error as { code?: string }).code ?? (error as Error).name);
-    }
+    const read = await consumeUntilError(response.body);
+    answered = read.delivered;
+    if (read.error) failure = String((read.error as { code?: string }).code ?? (read.error as Error).name);
   }
-  const answered = Buffer.concat(pieces);
   // A 4xx/5xx body is the handler's own text, not plaintext: kept for the leak check.
   if (response.status >= 400) bodies.push(answered.toString('latin1'));
   const released = response.status >= 400 ? Buffer.alloc(0) : answered;

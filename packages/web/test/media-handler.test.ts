@@ -14,6 +14,7 @@ import type { Keyring } from '@encrypted-stream/codec';
 import { CHUNK_OVERHEAD, ciphertextSize } from '@encrypted-stream/codec/low-level';
 import { type PresignedEncryptedGet, presignEncryptedGet } from '@encrypted-stream/s3';
 import {
+  consumeUntilError,
   encryptedClient,
   type FaultProxy,
   newKeyring,
@@ -300,20 +301,8 @@ describe('hostile storage and app server', () => {
       'tampered.webm',
     );
     expect(response.status).toBe(206); // the head goes out before the body is read
-    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    const delivered: Uint8Array[] = [];
-    let failure: unknown;
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        delivered.push(value);
-      }
-    } catch (error) {
-      failure = error;
-    }
+    const { delivered: got, error: failure } = await consumeUntilError(response.body);
     expect((failure as { code?: string })?.code).toBe('ES_AUTH_FAILED');
-    const got = Buffer.concat(delivered);
     // Chunks 1 and 2 (from `start`) authenticated and were released; nothing of chunk 3.
     expect(got.equals(plaintext.subarray(start, 3 * CHUNK))).toBe(true);
     expect(log.find((e) => e.event === 'body-failed')?.code).toBe('ES_AUTH_FAILED');
