@@ -8,24 +8,30 @@
  *
  *   pnpm --filter @encrypted-stream/cli bench:memory      (BENCH_MB: file size, default 256)
  *
+ * With an S3 server configured (`eval "$(bash scripts/s3-server.sh env)"`),
+ * also `put` of the same file at 8 MiB parts × 1, 4 and 8 in flight: the
+ * figures `put --help` quotes.
+ *
  * Peak RSS is the kernel's (GNU time's %M), median of 3 runs.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createBucket, destroyBucket, findS3Settings, plainClient } from '@encrypted-stream/test-support';
 import { writeRandomFile } from './peers/files';
 import { GNU_TIME } from './peers/install-tools';
+import { awsEnv } from './peers/sides';
 
 const DIST = resolve(__dirname, '../dist');
 const BIN = resolve(__dirname, '../bin/encrypted-stream.js');
 const MiB = 1024 * 1024;
 
 /** Peak RSS in MiB of `node args…`, median of 3 runs. */
-function peakMiB(args: readonly string[]): number {
+function peakMiB(args: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
   const peaks = [0, 1, 2].map(() => {
     // GNU time reports on stderr, after whatever the command wrote there.
-    const run = spawnSync(GNU_TIME, ['-f', '%M', process.execPath, ...args], { encoding: 'utf8' });
+    const run = spawnSync(GNU_TIME, ['-f', '%M', process.execPath, ...args], { encoding: 'utf8', env });
     if (run.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${run.stderr}`);
     return Number(run.stderr.trim().split('\n').pop());
   });
@@ -38,7 +44,7 @@ const using = (chunk: string, expression: string) => [
   `const chunk = require(${JSON.stringify(join(DIST, 'chunks', `${chunk}.js`))}); ${expression}`,
 ];
 
-function main(): void {
+async function main(): Promise<void> {
   const size = Number(process.env.BENCH_MB ?? 256) * MiB;
   const dir = mkdtempSync(join(tmpdir(), 'es-memory-'));
   try {
@@ -82,9 +88,38 @@ function main(): void {
       `encrypt, sampled every 2 ms: rss ${(peak.rss / MiB).toFixed(1)} MiB, JS heap ${(peak.heapTotal / MiB).toFixed(1)} MiB, ` +
         `ArrayBuffers ${(peak.arrayBuffers / MiB).toFixed(1)} MiB of which at most ${live} MiB are live blocks and queue`,
     );
+    await putPeaks(input, keyring, join(dir, 'state'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main();
+/** `put` of `input` at 8 MiB parts × 1, 4 and 8 in flight, when an S3 server is configured. */
+async function putPeaks(input: string, keyring: string, stateDir: string): Promise<void> {
+  const settings = findS3Settings();
+  if (!settings) {
+    console.log('put: no S3 server configured (eval "$(bash scripts/s3-server.sh env)"): skipped');
+    return;
+  }
+  const client = plainClient();
+  const bucket = await createBucket(client, 'memory-bench');
+  try {
+    const env = { ...awsEnv(settings), ENCRYPTED_STREAM_STATE_DIR: stateDir };
+    const flags = ['--endpoint', settings.endpoint, ...(settings.forcePathStyle ? ['--path-style'] : [])];
+    for (const concurrency of [1, 4, 8]) {
+      const args = [BIN, 'put', input, `s3://${bucket}/f`, '--part-size', '8MiB', '--concurrency', String(concurrency)];
+      const mib = peakMiB([...args, ...flags, '-k', keyring, '-q'], env);
+      console.log(
+        `${`put, 8 MiB parts × ${concurrency} in flight`.padEnd(40)} ${mib.toFixed(1).padStart(7)} MiB peak RSS`,
+      );
+    }
+  } finally {
+    await destroyBucket(client, bucket);
+    client.destroy();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
