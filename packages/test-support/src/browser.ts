@@ -115,3 +115,23 @@ export async function playsPast(page: Page, time: number, timeout = 30_000): Pro
     );
   }
 }
+
+/**
+ * Seeks `<video id="v">` to `target` s, waits until the seek lands (within a
+ * second) and playback runs past `target + 0.6`; returns the state then.
+ */
+export async function seekAndPlay(page: Page, target: number, timeout = 30_000): Promise<VideoState> {
+  await page.evaluate((t) => {
+    (document.getElementById('v') as HTMLVideoElement).currentTime = t;
+  }, target);
+  await page.waitForFunction(
+    (t) => {
+      const v = document.getElementById('v') as HTMLVideoElement;
+      return !v.seeking && Math.abs(v.currentTime - t) < 1;
+    },
+    target,
+    { timeout, polling: 20 },
+  );
+  await playsPast(page, target + 0.6, timeout);
+  return videoState(page);
+}

@@ -10,13 +10,14 @@
  *   too): deterministic data, any slice on its own (`seededBytes`, `seededPieces`, `seededStream`, …)
  * - `request-counter.ts`: `countRequests(client)`, every HTTP request a client sends
  * - `in-flight.ts`: `trackInFlight(client)`, the requests a client has under way, with a gate
+ * - `stored-object.ts`: `editStoredObject`, rewriting an object's stored bytes as a bucket writer could
  * - `streams.ts`: `readAll`, `consume`, `hashBody`, `consumeUntilError`, `contains`
  * - `parallel.ts`: `parallel`, `shuffled`
  * - `fault-proxy.ts`: `startFaultProxy()`, a scripted fault-injecting reverse proxy in front of S3
  * - `kms-test-double.ts` (its own entry, `@encrypted-stream/test-support/kms-test-double`, so that suites
  *   without KMS never load the KMS SDK): `KmsTestDouble`, a test double of AWS KMS's JSON protocol
  * - `browser.ts` (its own entry, `@encrypted-stream/test-support/browser`): headless Chromium (`launchChromium`,
- *   `CHROMIUM`, `CHROMIUM_ARGS`, `requireTools`), `makeTestVideo` (ffmpeg), `videoState` and `playsPast`
+ *   `CHROMIUM`, `CHROMIUM_ARGS`, `requireTools`), `makeTestVideo` (ffmpeg), `videoState`, `playsPast` and `seekAndPlay`
  */
 export * from '@encrypted-stream/test-base';
 export * from './bucket';
@@ -28,4 +29,5 @@ export * from './keys';
 export * from './parallel';
 export * from './request-counter';
 export * from './s3-settings';
+export * from './stored-object';
 export * from './streams';

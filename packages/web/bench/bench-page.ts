@@ -11,6 +11,7 @@ import {
   RangeDecoder,
 } from '@encrypted-stream/codec/low-level';
 import { saveKey } from '../src';
+import { registerWorker } from '../test/fixtures/register-worker';
 
 const fromHex = (hex: string) => new Uint8Array((hex.match(/../g) ?? []).map((b) => Number.parseInt(b, 16)));
 
@@ -18,14 +19,7 @@ const bench = {
   async saveKey(hex: string): Promise<void> {
     await saveKey(fromHex(hex), { keyId: 'page-key' });
   },
-  async registerWorker(): Promise<void> {
-    const container = navigator.serviceWorker;
-    await container.register('/sw.js', { scope: '/' });
-    await container.ready;
-    if (!container.controller) {
-      await new Promise((resolve) => container.addEventListener('controllerchange', resolve, { once: true }));
-    }
-  },
+  registerWorker,
   /** Decrypts /body.bin `runs` times in 1 MiB pieces; returns ms per run and the backend's name. */
   async decrypt(keyHex: string, detached: DetachedHeader, plaintextSize: number, runs: number) {
     const body = new Uint8Array(await (await fetch('/body.bin')).arrayBuffer());

@@ -10,16 +10,16 @@
  * answers holds the key or plaintext. Real S3 behind a tampering proxy.
  */
 import { randomBytes } from 'node:crypto';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { CHUNK_OVERHEAD, ciphertextSize } from '@encrypted-stream/codec/low-level';
 import { type PresignedEncryptedGet, presignEncryptedGet } from '@encrypted-stream/s3';
 import {
   consumeUntilError,
+  editStoredObject,
   encryptedClient,
   newKeyring,
   plainClient,
-  readAll,
   s3Settings,
   useBucket,
 } from '@encrypted-stream/test-support';
@@ -140,20 +140,8 @@ async function serve(
 }
 
 /** Replaces the stored bytes of `key` with `edit(bytes)`, metadata and type kept (a plain client: bucket write access). */
-async function editStored(key: string, edit: (bytes: Buffer) => void) {
-  const got = await bucket.client.send(new GetObjectCommand({ Bucket: bucket.name, Key: key }));
-  const bytes = Buffer.from(await readAll(got.Body));
-  edit(bytes);
-  await bucket.client.send(
-    new PutObjectCommand({
-      Bucket: bucket.name,
-      Key: key,
-      Body: bytes,
-      Metadata: got.Metadata,
-      ContentType: got.ContentType,
-    }),
-  );
-}
+const editStored = (key: string, edit: (bytes: Buffer) => void) =>
+  editStoredObject(bucket.client, bucket.name, key, edit);
 
 describe('a hostile app server (the presigned GET it answers)', () => {
   test.each([

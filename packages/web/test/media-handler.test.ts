@@ -8,18 +8,18 @@
  * chunks before it, and releases nothing of it.
  */
 import { randomBytes } from 'node:crypto';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Keyring } from '@encrypted-stream/codec';
 import { CHUNK_OVERHEAD, ciphertextSize } from '@encrypted-stream/codec/low-level';
 import { type PresignedEncryptedGet, presignEncryptedGet } from '@encrypted-stream/s3';
 import {
   consumeUntilError,
+  editStoredObject,
   encryptedClient,
   type FaultProxy,
   newKeyring,
   plainClient,
-  readAll,
   startFaultProxy,
   useBucket,
 } from '@encrypted-stream/test-support';
@@ -275,21 +275,10 @@ describe('opening, caching and resolving anew', () => {
 
 describe('hostile storage and app server', () => {
   /** Flips one byte of the stored ciphertext of `key` with a plain client (metadata and type kept). */
-  async function flipByte(key: string, at: number) {
-    const plain = bucket.client;
-    const got = await plain.send(new GetObjectCommand({ Bucket: bucket.name, Key: key }));
-    const bytes = await readAll(got.Body);
-    bytes[at] = (bytes[at] as number) ^ 0x01;
-    await plain.send(
-      new PutObjectCommand({
-        Bucket: bucket.name,
-        Key: key,
-        Body: bytes,
-        Metadata: got.Metadata,
-        ContentType: got.ContentType,
-      }),
-    );
-  }
+  const flipByte = (key: string, at: number) =>
+    editStoredObject(bucket.client, bucket.name, key, (bytes) => {
+      bytes[at] = (bytes[at] as number) ^ 0x01;
+    });
 
   test('a tampered chunk errors the body after the chunks before it; none of its bytes is released', async () => {
     const key = 'media/tampered.webm';

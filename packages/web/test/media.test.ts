@@ -15,16 +15,24 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand, PutBucketCorsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { LocalKeyring } from '@encrypted-stream/codec';
 import { createPresignService } from '@encrypted-stream/gateway';
-import { encryptedClient, plainClient, readAll, s3Settings, useBucket } from '@encrypted-stream/test-support';
+import {
+  editStoredObject,
+  encryptedClient,
+  plainClient,
+  readAll,
+  s3Settings,
+  useBucket,
+} from '@encrypted-stream/test-support';
 import {
   launchChromium,
   makeTestVideo,
   playsPast as playsPastOn,
   requireTools,
+  seekAndPlay,
   videoState,
 } from '@encrypted-stream/test-support/browser';
 import type { Browser, Page } from 'playwright-core';
@@ -176,19 +184,7 @@ test('upload from the page, play and seek through the Service Worker: one S3 GET
   expect(start.duration).toBeGreaterThan(SECONDS - 1);
   expect(start.duration).toBeLessThan(SECONDS + 1);
   for (const [i, target] of [start.duration * 0.2, start.duration * 0.6, start.duration - 2].entries()) {
-    await page.evaluate((t) => {
-      (document.getElementById('v') as HTMLVideoElement).currentTime = t;
-    }, target);
-    await page.waitForFunction(
-      (t) => {
-        const v = document.getElementById('v') as HTMLVideoElement;
-        return !v.seeking && Math.abs(v.currentTime - t) < 1;
-      },
-      target,
-      { timeout: 30_000, polling: 20 },
-    );
-    await playsPast(target + 0.6);
-    const after = await state();
+    const after = await seekAndPlay(page, target);
     expect(after.error).toBeNull();
     expect(after.currentTime).toBeLessThan(target + 5);
     if (i === 1) {
@@ -234,19 +230,9 @@ test('upload from the page, play and seek through the Service Worker: one S3 GET
 });
 
 test('a byte flipped in S3 (a plain client) stops playback with a media error, no frames', async () => {
-  const plain = bucket.client;
-  const got = await plain.send(new GetObjectCommand({ Bucket: bucket.name, Key: KEY }));
-  const bytes = await readAll(got.Body);
-  bytes[200] = (bytes[200] as number) ^ 0x01; // inside chunk 0: the first range needs it
-  await plain.send(
-    new PutObjectCommand({
-      Bucket: bucket.name,
-      Key: KEY,
-      Body: bytes,
-      Metadata: got.Metadata,
-      ContentType: got.ContentType,
-    }),
-  );
+  await editStoredObject(bucket.client, bucket.name, KEY, (bytes) => {
+    bytes[200] = (bytes[200] as number) ^ 0x01; // inside chunk 0: the first range needs it
+  });
   // A new document, so that Chromium's media cache holds none of the bytes played before.
   await page.reload();
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
