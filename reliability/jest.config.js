@@ -11,5 +11,7 @@ module.exports = {
   ...require('../integration/jest.config.js'),
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/summary/global-teardown.ts',
+  // The soak measures memory growth: it runs first, before other files fill the process.
+  testSequencer: '<rootDir>/test/helpers/soak-first-sequencer.js',
   testTimeout: 300000,
 };

@@ -20,8 +20,14 @@ export function forceGc(): void {
   cachedGc();
 }
 
-/** RSS in MiB after a full GC. */
-export function settledRssMiB(): number {
+/**
+ * RSS in MiB once memory settled: a full GC, a pause for V8's concurrent
+ * sweeping and freeing of pages (read at once, RSS still counts pages the GC
+ * has just emptied), and another full GC.
+ */
+export async function settledRssMiB(): Promise<number> {
+  forceGc();
+  await new Promise((resolve) => setTimeout(resolve, 500));
   forceGc();
   return process.memoryUsage().rss / 2 ** 20;
 }

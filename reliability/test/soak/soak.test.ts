@@ -322,7 +322,7 @@ describe('soak: concurrent ranged readers and uploaders', () => {
         hotOverwrites: 0,
         hotRaces: {},
       });
-      const rssStart = settledRssMiB();
+      const rssStart = await settledRssMiB();
       const started = Date.now();
       const deadline = started + SECONDS * 1000;
       let rssPeak = rssStart;
@@ -342,8 +342,9 @@ describe('soak: concurrent ranged readers and uploaders', () => {
       ]);
       clearInterval(sampler);
       const seconds = (Date.now() - started) / 1000;
-      if (process.env.SOAK_VERBOSE) process.stdout.write(`soak memory: ${samples.join(' | ')}\n`);
-      const rssEnd = settledRssMiB();
+      // Every 5 s under load: what to read when the RSS assertion below fails.
+      process.stdout.write(`soak memory: ${samples.join(' | ')}\n`);
+      const rssEnd = await settledRssMiB();
       const peakNote = process.memoryUsage();
 
       process.stdout.write(
