@@ -12,31 +12,42 @@ import { sizeArgument } from './sizes';
 /**
  * Reads a stream into parts of exactly `partSize` bytes, the last one shorter
  * (empty only for an empty stream), each flagged whether it is the last: a
- * full part is held back until more data or the end shows which it is.
+ * full part is held back until more data or the end shows which it is. Each
+ * part is copied once into a buffer from `takeBuffer`, taken only when data
+ * for it arrives (`buffer` is the whole of it, `data` the part's bytes).
  */
-async function* partsOf(stream: Readable, partSize: number): AsyncGenerator<{ data: Buffer; last: boolean }> {
-  let pieces: Buffer[] = [];
+async function* partsOf(
+  stream: Readable,
+  partSize: number,
+  takeBuffer: () => Buffer,
+): AsyncGenerator<{ data: Buffer; buffer: Buffer; last: boolean }> {
+  let buffer: Buffer | undefined;
   let length = 0;
   let full: Buffer | undefined;
   for await (const chunk of stream) {
     let data = chunk as Buffer;
     while (data.length > 0) {
       if (full) {
-        yield { data: full, last: false };
+        yield { data: full, buffer: full, last: false };
         full = undefined;
       }
+      buffer ??= takeBuffer();
       const take = Math.min(partSize - length, data.length);
-      pieces.push(data.subarray(0, take));
+      data.copy(buffer, length, 0, take);
       length += take;
       data = data.subarray(take);
       if (length === partSize) {
-        full = Buffer.concat(pieces, length);
-        pieces = [];
+        full = buffer;
+        buffer = undefined;
         length = 0;
       }
     }
   }
-  yield { data: full ?? Buffer.concat(pieces, length), last: true };
+  if (full) yield { data: full, buffer: full, last: true };
+  else {
+    const last = buffer ?? Buffer.alloc(0); // none only for an empty stream
+    yield { data: last.subarray(0, length), buffer: last, last: true };
+  }
 }
 
 /**
@@ -48,8 +59,11 @@ async function* partsOf(stream: Readable, partSize: number): AsyncGenerator<{ da
 export async function putStdin(settings: PutSettings, stdin: Readable): Promise<void> {
   const { context, plain, keyring, bucket, key, layout, signal } = settings;
   const destination = `s3://${bucket}/${key}`;
-  const parts = partsOf(stdin, layout.partSize);
-  const first = (await parts.next()).value as { data: Buffer; last: boolean };
+  // Part buffers, reused: a part's buffer is free again once its uploadPart resolved (it
+  // has encrypted the plaintext by then), so at most concurrency + 1 are ever allocated.
+  const free: Buffer[] = [];
+  const parts = partsOf(stdin, layout.partSize, () => free.pop() ?? Buffer.allocUnsafe(layout.partSize));
+  const first = (await parts.next()).value as { data: Buffer; buffer: Buffer; last: boolean };
   if (first.last) {
     const client = await settings.encrypting();
     try {
@@ -74,18 +88,21 @@ export async function putStdin(settings: PutSettings, stdin: Readable): Promise<
   let failure: unknown;
   let count = 0;
   try {
-    const send = (data: Buffer, last: boolean) => {
+    const send = ({ data, buffer, last }: { data: Buffer; buffer: Buffer; last: boolean }) => {
       const task = upload
         .uploadPart(++count, data, { isLastPart: last, abortSignal: signal })
-        .then(() => progress.add(data.length))
+        .then(() => {
+          free.push(buffer);
+          progress.add(data.length);
+        })
         .catch((error) => {
           failure ??= error;
         })
         .finally(() => inFlight.delete(task));
       inFlight.add(task);
     };
-    send(first.data, false);
-    for await (const { data, last } of parts) {
+    send(first);
+    for await (const part of parts) {
       if (failure || signal.aborted) break;
       if (count === S3_LIMITS.maxParts) {
         const limit = formatBytes(S3_LIMITS.maxParts * layout.partSize);
@@ -94,7 +111,7 @@ export async function putStdin(settings: PutSettings, stdin: Readable): Promise<
         );
         break;
       }
-      send(data, last);
+      send(part);
       while (inFlight.size >= settings.concurrency) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);

@@ -70,19 +70,31 @@ describe('put / get round trips', () => {
     expect(listDir(here)).toEqual(['out']); // no temporary file left behind
   });
 
-  test.concurrent.each([1, 2])(
-    'a file of more parts than --concurrency %i: each part buffer is reused, every part intact',
-    async (concurrency) => {
+  test.concurrent.each([
+    [1, 'a file'],
+    [2, 'a file'],
+    [1, 'stdin'],
+    [2, 'stdin'],
+  ] as const)(
+    'more parts than --concurrency %i, from %s: each part buffer is reused, every part intact',
+    async (concurrency, from) => {
       // 4 parts, the last one short: with one or two part buffers, parts 2–4 are read
-      // into a buffer that held an earlier part, so a reuse before its upload finished
-      // (or a stale tail in the short last part) would corrupt the object.
-      const key = `files/reuse-${concurrency}`;
+      // into a buffer that held an earlier part, so a buffer reused before uploadPart was
+      // done with it (or a stale tail in the short last part) would corrupt the object.
+      const name = `reuse-${from === 'stdin' ? 'stdin' : 'file'}-${concurrency}`;
+      const key = `files/${name}`;
       const plaintext = randomData(3 * 5 * MiB + 777);
-      writeFileSync(path(`reuse-src-${concurrency}`), plaintext);
+      writeFileSync(path(`${name}.src`), plaintext);
+      const source = from === 'stdin' ? '-' : path(`${name}.src`);
       const args = ['--part-size', '5MiB', '--concurrency', String(concurrency), '--state-dir', path('state')];
-      const put = jsonOf(await cli(['put', path(`reuse-src-${concurrency}`), url(key), ...args, '--json']));
-      expect(put).toMatchObject({ plaintextBytes: plaintext.length, parts: 4, partsUploaded: 4 });
-      const here = freshDir(dir.path, `reuse-${concurrency}`);
+      const input = from === 'stdin' ? { input: plaintext } : {};
+      const put = jsonOf(await cli(['put', source, url(key), ...args, '--json'], input));
+      expect(put).toMatchObject({
+        plaintextBytes: plaintext.length,
+        parts: 4,
+        ...(from === 'a file' ? { partsUploaded: 4 } : {}),
+      });
+      const here = freshDir(dir.path, name);
       expectOk(await cli(['get', url(key), join(here, 'out')]));
       expect(readFileSync(join(here, 'out')).equals(plaintext)).toBe(true);
     },
