@@ -54,9 +54,15 @@ async function* partsOf(
  * Uploads stdin (not resumable: it cannot be read twice). Input that ends
  * within the first part is one PutObject through the encrypting client, its
  * size recorded; longer input is a parallel multipart upload without a
- * recorded size (not known up front), aborted on any failure.
+ * recorded size (not known up front), aborted on any failure. `beforeCommit`
+ * runs once the input ended, before the PutObject or the completion that
+ * makes the object visible: if it throws, nothing is stored.
  */
-export async function putStdin(settings: PutSettings, stdin: Readable): Promise<void> {
+export async function putStdin(
+  settings: PutSettings,
+  stdin: Readable,
+  beforeCommit: () => Promise<void> = async () => {},
+): Promise<void> {
   const { context, plain, keyring, bucket, key, layout, signal } = settings;
   const destination = `s3://${bucket}/${key}`;
   // Part buffers, reused: a part's buffer is free again once its uploadPart resolved (it
@@ -65,6 +71,7 @@ export async function putStdin(settings: PutSettings, stdin: Readable): Promise<
   const parts = partsOf(stdin, layout.partSize, () => free.pop() ?? Buffer.allocUnsafe(layout.partSize));
   const first = (await parts.next()).value as { data: Buffer; buffer: Buffer; last: boolean };
   if (first.last) {
+    await beforeCommit();
     const client = await settings.encrypting();
     try {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: first.data }), { abortSignal: signal });
@@ -117,6 +124,7 @@ export async function putStdin(settings: PutSettings, stdin: Readable): Promise<
     await Promise.all(inFlight);
     if (signal.aborted) throw interrupted(bucket, key, 'aborted');
     if (failure) throw failure;
+    await beforeCommit();
     await upload.complete();
   } catch (error) {
     await upload.abort().catch(() => {});

@@ -8,6 +8,7 @@ import { openSourceFile, putFile, type SourceFile } from '../put-file';
 import { putStdin } from '../put-stdin';
 import { parseS3Url } from '../s3-url';
 import { parseSize } from '../sizes';
+import { startSourceCommand } from '../source-command';
 
 /** `put`: encrypted upload of a file (resumable) or stdin; one PutObject when it fits in one part. */
 export const put: Command = {
@@ -19,6 +20,11 @@ export const put: Command = {
     "A FILE's plaintext size is recorded in the authenticated header, so a cut object fails to read;",
     'so is that of stdin (-) ending within one part. Longer stdin records no size (it is not known up',
     'front): only its final chunk marks the end.',
+    '',
+    "A pipe's end looks the same whether its writer finished or died: `tar -c dir | put -` stores a",
+    'truncated tar if tar fails halfway. With --from-command CMD, put runs CMD itself, reads its',
+    'output, and stores the object only once CMD exited with status 0; otherwise (or if it was',
+    'killed) the upload is abandoned, nothing is stored, exit 1.',
     '',
     'Part sizes follow S3: 5MiB … 5GiB once encrypted (4GiB on Node 20, whose buffers end there),',
     "at most 10000 parts. Without --part-size a FILE's parts are 8MiB, or the smallest whole MiB that",
@@ -72,10 +78,16 @@ export const put: Command = {
       description: 'keep a keyed digest per part and re-check uploaded parts before resuming (files only)',
     },
     'state-dir': { type: 'string', value: 'DIR', description: 'where resume journals are kept (see above)' },
+    'from-command': {
+      type: 'string',
+      value: 'CMD',
+      description: 'with -: read the output of CMD (run by the shell); stored only if CMD exits with status 0',
+    },
   },
   examples: [
     'encrypted-stream put backup.tar s3://bucket/backups/backup.tar',
     'encrypted-stream put backup.tar s3://bucket/backups/backup.tar --part-size 64MiB --concurrency 8',
+    "encrypted-stream put - s3://bucket/backups/dir.tar --from-command 'tar -c dir'   # stored only if tar succeeds",
     'tar -c dir | encrypted-stream put - s3://bucket/backups/dir.tar',
     'encrypted-stream put backup.tar s3://bucket/backups/backup.tar --restart    # start an interrupted upload over',
     'encrypted-stream put backup.tar s3://bucket/backups/backup.tar --recipient es-pub1…   # write-only host',
@@ -98,6 +110,11 @@ export const put: Command = {
     if (path === '-' && values['verify-source']) {
       throw usageError('--verify-source needs a file: an upload from stdin cannot be resumed');
     }
+    const fromCommand = stringOption(values, 'from-command');
+    if (fromCommand !== undefined && path !== '-') {
+      throw usageError('--from-command replaces stdin: give - as the source');
+    }
+    if (fromCommand?.trim() === '') throw usageError('--from-command needs a command');
     // Every argument, the file's size against the part limits included, is checked before the keyring is read.
     const file: SourceFile | undefined = path === '-' ? undefined : await openSourceFile(path);
     try {
@@ -127,6 +144,13 @@ export const put: Command = {
             verifySource: values['verify-source'] === true,
             stateDir: stringOption(values, 'state-dir'),
           });
+        } else if (fromCommand !== undefined) {
+          const source = startSourceCommand(fromCommand);
+          try {
+            await putStdin(settings, source.stdout, () => source.succeeded());
+          } finally {
+            source.stop(); // after a failure of ours: it would otherwise block on a full pipe
+          }
         } else await putStdin(settings, process.stdin);
       } finally {
         interrupt.dispose();
