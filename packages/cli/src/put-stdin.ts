@@ -71,6 +71,7 @@ export async function putStdin(
   const parts = partsOf(stdin, layout.partSize, () => free.pop() ?? Buffer.allocUnsafe(layout.partSize));
   const first = (await parts.next()).value as { data: Buffer; buffer: Buffer; last: boolean };
   if (first.last) {
+    if (signal.aborted) throw interrupted(bucket, key, 'single request');
     await beforeCommit();
     const client = await settings.encrypting();
     try {

@@ -1,8 +1,8 @@
 import { DEFAULT_CHUNK_SIZE } from '@encrypted-stream/codec/low-level';
 import type { Command } from '../command';
 import { stringOption } from '../command';
-import { usageError } from '../exit-codes';
-import { interruptible } from '../interrupt';
+import { CliError, ExitCode, usageError } from '../exit-codes';
+import { interrupted, interruptible } from '../interrupt';
 import { checkChunkSize, checkPartSize, DEFAULT_PUT_PART_SIZE, partSizeFor } from '../part-size';
 import { openSourceFile, putFile, type SourceFile } from '../put-file';
 import { putStdin } from '../put-stdin';
@@ -23,8 +23,8 @@ export const put: Command = {
     '',
     "A pipe's end looks the same whether its writer finished or died: `tar -c dir | put -` stores a",
     'truncated tar if tar fails halfway. With --from-command CMD, put runs CMD itself, reads its',
-    'output, and stores the object only once CMD exited with status 0; otherwise (or if it was',
-    'killed) the upload is abandoned, nothing is stored, exit 1.',
+    'output (its stdin is empty), and stores the object only once CMD exited with status 0;',
+    'otherwise (or if it was killed) the upload is abandoned, nothing is stored, exit 1.',
     '',
     'Part sizes follow S3: 5MiB … 5GiB once encrypted (4GiB on Node 20, whose buffers end there),',
     "at most 10000 parts. Without --part-size a FILE's parts are 8MiB, or the smallest whole MiB that",
@@ -145,11 +145,15 @@ export const put: Command = {
             stateDir: stringOption(values, 'state-dir'),
           });
         } else if (fromCommand !== undefined) {
-          const source = startSourceCommand(fromCommand);
+          // Interrupted, it ends the command too (reading would wait for its next output).
+          const source = startSourceCommand(fromCommand, interrupt.signal);
           try {
             await putStdin(settings, source.stdout, () => source.succeeded());
-          } finally {
+          } catch (error) {
             source.stop(); // after a failure of ours: it would otherwise block on a full pipe
+            const reported = error instanceof CliError && error.exitCode === ExitCode.INTERRUPTED;
+            if (interrupt.signal.aborted && !reported) throw interrupted(bucket, key, 'aborted');
+            throw error;
           }
         } else await putStdin(settings, process.stdin);
       } finally {
