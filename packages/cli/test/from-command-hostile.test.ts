@@ -11,8 +11,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { useBucket } from '@encrypted-stream/test-support';
+import { listOpenUploads, useBucket } from '@encrypted-stream/test-support';
 import {
   BIN,
   type CliResult,
@@ -26,7 +25,7 @@ import {
   start,
 } from './helpers/cli';
 import { randomData, useTempDir } from './helpers/files';
-import { s3Flags } from './helpers/s3';
+import { expectNothingStored, s3Flags } from './helpers/s3';
 
 const MiB = 1024 * 1024;
 const BIG = 12 * MiB + 5;
@@ -53,22 +52,13 @@ beforeAll(async () => {
   F = `'${path('source')}'`;
 });
 
-/** Asserts that `key` does not exist and that no multipart upload of it is open. */
-async function expectNothingStored(key: string) {
-  const head = bucket.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: key }));
-  await expect(head).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
-  const open = await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name, Prefix: key }));
-  expect((open.Uploads ?? []).filter((upload) => upload.Key === key)).toEqual([]);
-}
-
 /** Asserts that `key` reads back as exactly `expected`, and no upload of it stays open. */
 async function expectStored(key: string, expected: Buffer) {
   const back = await cli(['get', url(key), '-']);
   expectOk(back);
   expect(back.stdout.length).toBe(expected.length);
   expect(back.stdout.equals(expected)).toBe(true);
-  const open = await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name, Prefix: key }));
-  expect((open.Uploads ?? []).filter((upload) => upload.Key === key)).toEqual([]);
+  expect((await listOpenUploads(bucket.client, bucket.name, key)).filter((upload) => upload.Key === key)).toEqual([]);
 }
 
 /** Our own lines on stderr (the shell and CMD may print theirs before). */
@@ -170,7 +160,7 @@ describe.each([
     const result = await put(key, `${first(size)}; exec >&-; sleep 1; exit 4`);
     expectCommandFailure(result, /exited with status 4$/);
     expect(result.milliseconds).toBeGreaterThanOrEqual(1000); // it waited for the status
-    await expectNothingStored(key);
+    await expectNothingStored(bucket, key);
   });
 
   test('CMD closes its stdout after its output and exits 0 a second later: stored', async () => {
@@ -196,7 +186,7 @@ describe.each([
     const key = `held-pipe-${size}`;
     const result = await put(key, `${first(size)}; (sleep 2) & exit 3`);
     expectCommandFailure(result, /exited with status 3$/);
-    await expectNothingStored(key);
+    await expectNothingStored(bucket, key);
   });
 
   test('CMD floods stderr (3 MiB) and fails: our line comes last, nothing stored', async () => {
@@ -204,7 +194,7 @@ describe.each([
     const result = await put(key, `head -c ${3 * MiB} /dev/zero | tr '\\0' e >&2; echo >&2; ${first(size)}; exit 9`);
     expect(result.stderr.length).toBeGreaterThanOrEqual(3 * MiB);
     expectCommandFailure(result, /exited with status 9$/);
-    await expectNothingStored(key);
+    await expectNothingStored(bucket, key);
   });
 });
 
@@ -227,7 +217,7 @@ describe.each([
     const key = `boundary-fail-${size}`;
     const result = await put(key, `${oneWrite()}; exit 1`);
     expectCommandFailure(result, /exited with status 1$/);
-    await expectNothingStored(key);
+    await expectNothingStored(bucket, key);
   });
 
   test('then exit 0: stored in exactly that many parts', async () => {
@@ -256,14 +246,14 @@ describe('no output at all', () => {
     const key = 'empty-fail';
     const result = await put(key, 'exit 1');
     expectCommandFailure(result, /exited with status 1$/);
-    await expectNothingStored(key);
+    await expectNothingStored(bucket, key);
   });
 
   test('stdout closed at once, status 5 half a second later: nothing stored', async () => {
     const key = 'empty-closed-fail';
     const result = await put(key, 'exec >&-; sleep 0.5; exit 5');
     expectCommandFailure(result, /exited with status 5$/);
-    await expectNothingStored(key);
+    await expectNothingStored(bucket, key);
   });
 });
 
@@ -273,7 +263,7 @@ describe('--json and -q', () => {
     const result = await put(key, `${first(BIG)}; exit 2`, '--json');
     expectCommandFailure(result, /exited with status 2$/);
     expect(result.stdout.length).toBe(0);
-    await expectNothingStored(key);
+    await expectNothingStored(bucket, key);
   });
 
   test('-q, CMD fails: nothing on stdout, still the one line on stderr, nothing stored', async () => {
@@ -281,7 +271,7 @@ describe('--json and -q', () => {
     const result = await put(key, `${first(1000)}; exit 2`, '-q');
     expectCommandFailure(result, /exited with status 2$/);
     expect(result.stdout.length).toBe(0);
-    await expectNothingStored(key);
+    await expectNothingStored(bucket, key);
   });
 
   test('-q, CMD succeeds: nothing on stdout or stderr, stored', async () => {
@@ -311,7 +301,7 @@ describe('the command text is never repeated', () => {
     const notTheShells = result.stderr.split('\n').filter((line) => !/^(\/bin\/)?sh: /.test(line));
     for (const line of notTheShells) expect(line).not.toContain(MARKER);
     expect(result.stdout.toString('utf8')).not.toContain(MARKER);
-    await expectNothingStored(key);
+    await expectNothingStored(bucket, key);
   });
 });
 
@@ -331,7 +321,7 @@ describe('interruptions', () => {
     if (!result) throw new Error('put did not end within 10 s of SIGINT');
     expectInterrupted(result.code, result.stderr);
     expect(await endsWithin(pid, 1000)).toBe(true);
-    await expectNothingStored(key);
+    await expectNothingStored(bucket, key);
   });
 
   test.each(['SIGINT', 'SIGTERM'] as const)(
@@ -349,7 +339,7 @@ describe('interruptions', () => {
       }
       expectInterrupted(result.code, result.stderr);
       expect(await endsWithin(pid, 1000)).toBe(true);
-      await expectNothingStored(key);
+      await expectNothingStored(bucket, key);
     },
   );
 
@@ -367,7 +357,7 @@ describe('interruptions', () => {
     const result = await exitWithin(running, 12_000, [pid]);
     if (!result) throw new Error('put did not end within 12 s of SIGINT');
     expectInterrupted(result.code, result.stderr);
-    await expectNothingStored(key);
+    await expectNothingStored(bucket, key);
     if (waited > 3000) throw new Error(`put ignored SIGINT for ${waited} ms, until CMD exited by itself`);
   });
 
@@ -396,7 +386,7 @@ describe('interruptions', () => {
     }
     expectInterrupted(code, stderr, true);
     expect(await endsWithin(pid, 1000)).toBe(true);
-    await expectNothingStored(key);
+    await expectNothingStored(bucket, key);
   });
 });
 

@@ -7,11 +7,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { useBucket } from '@encrypted-stream/test-support';
 import { EXIT, expectExit, expectOk, jsonOf, run } from './helpers/cli';
 import { randomData, useTempDir } from './helpers/files';
-import { s3Flags } from './helpers/s3';
+import { expectNothingStored, s3Flags } from './helpers/s3';
 
 const MiB = 1024 * 1024;
 const dir = useTempDir('from-command');
@@ -35,14 +34,6 @@ beforeAll(async () => {
   expectOk(await run(['keygen', '-k', keyring, '--id', 'from-command-key']));
   for (const [size] of SIZES) writeFileSync(sourceOf(size), randomData(size));
 });
-
-/** Asserts that `key` does not exist and that no multipart upload of it is open. */
-async function expectNothingStored(key: string) {
-  const head = bucket.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: key }));
-  await expect(head).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
-  const open = await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name, Prefix: key }));
-  expect(open.Uploads ?? []).toEqual([]);
-}
 
 /** The last line of stderr (a shell may print its own lines before ours). */
 const lastLine = (stderr: string) => stderr.trim().split('\n').at(-1);
@@ -80,7 +71,7 @@ describe.each(SIZES)('%i bytes (%s)', (size, _how) => {
     expect(lastLine(result.stderr)).toMatch(/^encrypted-stream: --from-command /);
     expect(lastLine(result.stderr)).toMatch(message);
     expect(result.stderr).not.toMatch(/^\s+at /m);
-    await expectNothingStored(key);
+    await expectNothingStored(bucket, key);
   });
 });
 
