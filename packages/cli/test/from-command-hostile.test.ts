@@ -184,7 +184,12 @@ describe.each([
 
   test('CMD exits 3 while a background child still holds the pipe: exit 1, nothing stored', async () => {
     const key = `held-pipe-${size}`;
-    const result = await put(key, `${first(size)}; (sleep 2) & exit 3`);
+    // put itself exits at once (README); its stdio closes only when the sleeping child ends.
+    const running = start(putArgs(key, `${first(size)}; (sleep 4) & exit 3`));
+    const t0 = Date.now();
+    await exited(running.child);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    const result = await running.done;
     expectCommandFailure(result, /exited with status 3$/);
     await expectNothingStored(bucket, key);
   });
